@@ -1,0 +1,50 @@
+# Everything a developer or CI runs. `make run` and `make test` bootstrap their own virtualenvs.
+PYTHON ?= python3.13
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+SAM := $(abspath $(SAM_VENV)/bin/sam)
+PORT ?= 3000
+FUNCTION ?= HealthCheckFunction
+EVENT ?= events/health_check.json
+
+.PHONY: run invoke test lint bench build validate openapi clean
+
+run: $(VENV)/.installed  ## Start the API on http://127.0.0.1:$(PORT) without Docker
+	$(BIN)/python -m dev.local_api --port $(PORT)
+
+invoke: $(VENV)/.installed  ## Invoke one function with an event file, like `sam local invoke`
+	$(BIN)/python -m dev.invoke $(FUNCTION) -e $(EVENT)
+
+test: $(VENV)/.installed $(SAM_VENV)/.installed lint  ## Lint, type-check and run every test
+	SAM_CLI=$(SAM) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed $(SAM_VENV)/.installed  ## Benchmarks against a real redis-server; writes bench/RESULTS.md
+	SAM_CLI=$(SAM) $(BIN)/python -m bench
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+build: $(SAM_VENV)/.installed
+	$(SAM) build
+
+$(VENV)/.installed: pyproject.toml layers/actionlog/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+	$(BIN)/python -m pip install --quiet -r layers/actionlog/requirements.txt --group dev
+	touch $@
+
+# aws-sam-cli pins its own pydantic and boto3, so it gets a virtualenv of its own.
+$(SAM_VENV)/.installed: pyproject.toml
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip==26.3
+	$(SAM_VENV)/bin/python -m pip install --quiet --group sam
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,31 @@
+"""GET /cache/{key}: the stored value and its remaining TTL; 404 when absent."""
+
+import json
+from http import HTTPStatus
+from typing import Annotated
+
+from actionlog import cache
+from actionlog.auth import Access
+from actionlog.errors import NotFound
+from actionlog.http import ActionlogApi, json_response
+from actionlog.keys import CACHE_KEY_PATTERN, cache_key
+from actionlog.models import CacheGetResponse
+from actionlog.redis_client import get_redis
+from actionlog.settings import get_settings
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+app = ActionlogApi(Access.CACHE)
+
+
+@app.get("/cache/<key>")
+def cache_get(key: Annotated[str, Path(pattern=CACHE_KEY_PATTERN)]) -> Response[CacheGetResponse]:
+    key = cache_key(key, get_settings().cache_key_prefixes)
+    cached = cache.get(key, redis=get_redis())
+    if cached is None:
+        raise NotFound(f"no cached value for {key}")
+    value = json.loads(cached.encoded)
+    return json_response(HTTPStatus.OK, CacheGetResponse(key=key, value=value, ttlSeconds=cached.ttl_seconds))
+
+
+lambda_handler = app.lambda_handler

@@ -1,0 +1,42 @@
+"""GET /users/{userId}/actions?limit=N: the newest entries. Degrades to an empty list when Redis is down."""
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from actionlog import actions
+from actionlog.auth import Access
+from actionlog.errors import BadRequest, StoreUnavailable
+from actionlog.http import ActionlogApi, json_response
+from actionlog.keys import USER_ID_PATTERN
+from actionlog.models import UserActionsResponse
+from actionlog.redis_client import get_redis
+from actionlog.settings import get_settings
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+DEFAULT_LIMIT = 50
+
+
+def degraded_read(error: StoreUnavailable) -> Response[Any]:
+    """The seed's graceful degradation: an empty list, flagged, instead of an error."""
+    user_id = app.current_event.path_parameters["userId"]
+    return json_response(HTTPStatus.OK, UserActionsResponse(userId=user_id, actions=[], count=0, degraded=True))
+
+
+app = ActionlogApi(Access.OWNER, on_unavailable=degraded_read)
+
+
+@app.get("/users/<userId>/actions")
+def get_user_actions(
+    userId: Annotated[str, Path(pattern=USER_ID_PATTERN)],
+    limit: Annotated[int, Query(ge=1)] = DEFAULT_LIMIT,
+) -> Response[UserActionsResponse]:
+    max_entries = get_settings().actions_max_entries
+    if limit > max_entries:
+        raise BadRequest(f"limit must be between 1 and {max_entries}")
+    stored = actions.recent_actions(userId, limit, redis=get_redis())
+    entries = [actions.decode_entry(entry) for entry in stored]
+    return json_response(HTTPStatus.OK, UserActionsResponse(userId=userId, actions=entries, count=len(entries)))
+
+
+lambda_handler = app.lambda_handler

@@ -1,0 +1,67 @@
+"""The authorisation rules of CONTRACT section 4, applied to the JWT claims API Gateway passes on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from actionlog.errors import Forbidden, Unauthorized
+from actionlog.settings import Settings
+
+ADMIN_SCOPE = "actionlog/admin"
+CACHE_SCOPE = "actionlog/cache"
+
+
+class Access(StrEnum):
+    PUBLIC = "public"
+    OWNER = "owner"  # the user named in the path, or an admin
+    CACHE = "cache"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    claims: Mapping[str, Any]
+    scopes: frozenset[str]
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any]) -> Caller | None:
+        """The caller of an HTTP API (payload 2.0) event, or None when the event carries no claims."""
+        jwt = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}
+        claims = jwt.get("claims") or {}
+        if not claims:
+            return None
+        scopes = set(jwt.get("scopes") or ())
+        scope_claim = claims.get("scope")
+        if isinstance(scope_claim, str):
+            scopes.update(scope_claim.split())
+        return cls(claims=claims, scopes=frozenset(scopes))
+
+    def is_user(self, user_id: str, claim: str) -> bool:
+        value = self.claims.get(claim)
+        return value is not None and str(value) == user_id
+
+
+def authorize(access: Access, caller: Caller | None, *, user_id: str | None, settings: Settings) -> None:
+    """Raise Unauthorized (401) or Forbidden (403) unless `caller` may use a route of `access`."""
+    if access is Access.PUBLIC:
+        return
+    if caller is None:
+        if settings.auth_required:
+            raise Unauthorized("authentication required: send a bearer token")
+        return
+    if ADMIN_SCOPE in caller.scopes:
+        return
+    match access:
+        case Access.OWNER if user_id is not None and caller.is_user(user_id, settings.user_id_claim):
+            return
+        case Access.OWNER:
+            raise Forbidden("you may only use your own action log")
+        case Access.CACHE if CACHE_SCOPE in caller.scopes:
+            return
+        case Access.CACHE:
+            raise Forbidden(f"the cache needs scope {CACHE_SCOPE}")
+        case _:
+            raise Forbidden(f"this route needs scope {ADMIN_SCOPE}")

@@ -1,0 +1,37 @@
+"""The key-value cache: JSON values under allowed prefixes, with an optional TTL. One round trip each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from actionlog.errors import translate_store_errors
+from actionlog.redis_client import RedisClient
+
+
+@dataclass(frozen=True, slots=True)
+class CachedValue:
+    encoded: str
+    ttl_seconds: int | None
+
+
+@translate_store_errors
+def put(key: str, encoded_value: str, ttl_seconds: int | None, *, redis: RedisClient) -> None:
+    redis.set(key, encoded_value, ex=ttl_seconds)
+
+
+@translate_store_errors
+def get(key: str, *, redis: RedisClient) -> CachedValue | None:
+    """The value and its remaining TTL, read together in one MULTI so the two agree."""
+    with redis.pipeline(transaction=True) as pipe:
+        pipe.get(key)
+        pipe.ttl(key)
+        encoded, ttl = pipe.execute()
+    if encoded is None:
+        return None
+    return CachedValue(encoded=encoded, ttl_seconds=ttl if ttl >= 0 else None)
+
+
+@translate_store_errors
+def delete(key: str, *, redis: RedisClient) -> bool:
+    deleted: int = redis.delete(key)
+    return deleted > 0

@@ -1,0 +1,98 @@
+"""One error hierarchy for Actionlog. Each error knows its HTTP status; http.py maps them in one place."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ClassVar
+
+from redis import exceptions as redis_errors
+
+
+class ActionlogError(Exception):
+    """Base of every error Actionlog raises on purpose."""
+
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(ActionlogError):
+    http_status = 400
+
+
+class Unauthorized(ActionlogError):
+    http_status = 401
+
+
+class Forbidden(ActionlogError):
+    http_status = 403
+
+
+class NotFound(ActionlogError):
+    http_status = 404
+
+
+class PayloadTooLarge(ActionlogError):
+    http_status = 413
+
+
+class ConfigurationError(ActionlogError):
+    """The deployment's configuration is invalid; nothing a caller can fix."""
+
+    http_status = 500
+
+
+class StoreError(ActionlogError):
+    """Redis answered with an error that retrying will not fix (e.g. WRONGTYPE)."""
+
+    http_status = 500
+
+
+class StoreUnavailable(ActionlogError):
+    """Redis cannot be reached, timed out, refused our credentials or is failing over."""
+
+    http_status = 503
+    retry_after_seconds: ClassVar[int] = 1
+
+    @property
+    def cause(self) -> str:
+        """The underlying failure's class name: safe to log, never carries a secret."""
+        return type(self.__cause__).__name__ if self.__cause__ else "unknown"
+
+    @property
+    def is_authentication_failure(self) -> bool:
+        return isinstance(self.__cause__, (redis_errors.AuthenticationError, redis_errors.NoPermissionError))
+
+
+# Failures that mean "Redis is not usable right now". AuthenticationError and BusyLoadingError are
+# ConnectionErrors; NOPERM, READONLY (a replica after failover), CLUSTERDOWN, TRYAGAIN and MOVED/ASK
+# (AskError is MovedError's base) come back as replies once redis-py's own redirects are spent.
+_UNAVAILABLE = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.AuthenticationError,
+    redis_errors.NoPermissionError,
+    redis_errors.ReadOnlyError,
+    redis_errors.ClusterError,
+    redis_errors.RedisClusterException,
+    redis_errors.TryAgainError,
+    redis_errors.AskError,
+)
+
+
+def translate_store_errors[**P, R](operation: Callable[P, R]) -> Callable[P, R]:
+    """Turn redis-py exceptions raised by `operation` into StoreUnavailable or StoreError."""
+
+    @functools.wraps(operation)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return operation(*args, **kwargs)
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"Redis is unavailable ({type(exc).__name__})") from exc
+        except redis_errors.RedisError as exc:
+            raise StoreError(f"Redis refused the {operation.__name__} operation ({type(exc).__name__})") from exc
+
+    return wrapper

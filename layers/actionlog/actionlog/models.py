@@ -1,0 +1,158 @@
+"""Request, response and stored-entry models. The HTTP routes, SQS messages and Serverpod calls share them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_ACTION_LENGTH = 100
+MAX_METADATA_BYTES = 4096
+MAX_BATCH_SIZE = 100
+MAX_TTL_SECONDS = 2**31 - 1
+MAX_CACHE_VALUE_BYTES = 256 * 1024
+
+
+def encode_json(value: Any) -> str:
+    """The one JSON encoding Actionlog stores: compact, UTF-8 kept as is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """ISO-8601 in UTC with millisecond precision and a `Z`, as the seed stores it."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _no_control_characters(action: str) -> str:
+    if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in action):
+        raise ValueError("action must not contain control characters")
+    return action
+
+
+def _small_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    if len(encode_json(metadata).encode()) > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
+    return metadata
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("timestamp must include a time zone, e.g. 2025-10-15T14:30:00Z")
+    return moment
+
+
+ActionName = Annotated[str, Field(min_length=1, max_length=MAX_ACTION_LENGTH), AfterValidator(_no_control_characters)]
+Metadata = Annotated[dict[str, Any], AfterValidator(_small_metadata)]
+Timestamp = Annotated[datetime, AfterValidator(_aware)]
+
+
+class ActionIn(BaseModel):
+    """One action as a client sends it."""
+
+    action: ActionName
+    metadata: Metadata = Field(default_factory=dict)
+    timestamp: Timestamp | None = None
+
+
+class BatchIn(BaseModel):
+    """A batch of actions, oldest first."""
+
+    actions: list[ActionIn] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
+
+
+class ActionEntry(BaseModel):
+    """One entry of `user:<id>:actions` as stored and returned: the seed's fields plus an `id`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    action: str
+    timestamp: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    id: str | None = None
+
+    @classmethod
+    def record(cls, action: ActionIn, *, now: datetime | None = None) -> Self:
+        moment = action.timestamp or now or datetime.now(UTC)
+        return cls(
+            action=action.action,
+            timestamp=utc_timestamp(moment),
+            metadata=action.metadata,
+            id=uuid.uuid4().hex,
+        )
+
+    def encode(self) -> str:
+        return encode_json(self.model_dump(exclude_none=True))
+
+
+class CachePut(BaseModel):
+    value: Any = Field(description="Any JSON value")
+    ttlSeconds: int | None = Field(default=None, ge=1, le=MAX_TTL_SECONDS)
+
+
+# Responses (contract section 3).
+
+
+class LogActionResponse(BaseModel):
+    userId: str
+    entry: ActionEntry
+
+
+class LogBatchResponse(BaseModel):
+    userId: str
+    count: int
+
+
+class UserActionsResponse(BaseModel):
+    userId: str
+    actions: list[ActionEntry]
+    count: int
+    degraded: bool | None = Field(default=None, exclude_if=lambda value: value is None)
+
+
+class ClearActionsResponse(BaseModel):
+    userId: str
+    cleared: bool
+
+
+class CachePutResponse(BaseModel):
+    key: str
+    ttlSeconds: int | None
+
+
+class CacheGetResponse(BaseModel):
+    key: str
+    value: Any
+    ttlSeconds: int | None
+
+
+class CacheDeleteResponse(BaseModel):
+    key: str
+    deleted: bool
+
+
+class HealthReport(BaseModel):
+    status: str
+    connected: bool
+    writeTest: bool
+    readTest: bool
+    latencyMs: float | None
+    mode: str | None
+    message: str | None = Field(default=None, exclude_if=lambda value: value is None)
+
+
+class ServerInfo(BaseModel):
+    redisVersion: str
+    mode: str
+    uptimeSeconds: int
+    connectedClients: int
+    usedMemory: int
+    usedMemoryHuman: str | None = None
+    nodes: int = 1
+
+
+class ErrorBody(BaseModel):
+    message: str
+    errors: list[dict[str, Any]] | None = None

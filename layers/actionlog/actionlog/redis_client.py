@@ -1,0 +1,190 @@
+"""The container's Redis client: created on first use, reused by warm invocations.
+
+redis-py reconnects by itself: a connection that failed is dropped and the next command opens a new
+one, a connection idle for longer than `health_check_interval` is PINGed (and replaced) before reuse,
+which matters because a thawed Lambda container often holds a socket the server already closed.
+Timeouts and retries are sized for Lambda, not redis-py's defaults (5 s, 10 retries).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from redis import Redis, RedisCluster
+from redis.backoff import ExponentialBackoff
+from redis.connection import AbstractConnection
+from redis.credentials import CredentialProvider
+from redis.retry import Retry
+
+from actionlog.errors import ConfigurationError, StoreUnavailable
+from actionlog.observability import logger
+from actionlog.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    type RedisClient = Redis | RedisCluster
+else:
+    RedisClient = Redis | RedisCluster
+
+_client: RedisClient | None = None
+_lock = threading.Lock()
+
+
+def get_redis() -> RedisClient:
+    """The container's client, created on the first call. Opens no connection by itself."""
+    global _client
+    if _client is None:
+        with _lock:
+            if _client is None:
+                _client = create_client(get_settings())
+    return _client
+
+
+def report_failure(error: StoreUnavailable) -> None:
+    """Called when an operation found Redis unavailable; makes the next call start clean."""
+    if error.is_authentication_failure:
+        logger.error("Redis authentication failed", extra={"cause": error.cause})
+        # The password may have been rotated: drop the client so the secret is fetched again.
+        discard_client()
+    else:
+        logger.warning("Redis unavailable; the next call reconnects", extra={"cause": error.cause})
+
+
+def discard_client() -> None:
+    global _client
+    with _lock:
+        client, _client = _client, None
+    if client is not None:
+        client.close()
+
+
+def create_client(settings: Settings) -> RedisClient:
+    """A client configured from `settings`: timeouts, retries, TLS, ACL credentials, cluster."""
+    options: dict[str, Any] = {
+        "protocol": 2,  # RESP2: served by every ElastiCache engine version, and parsed by hiredis
+        "socket_timeout": settings.redis_socket_timeout,
+        "socket_connect_timeout": settings.redis_connect_timeout,
+        "socket_keepalive": True,
+        "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), settings.redis_retries),
+        "health_check_interval": settings.redis_health_check_interval,
+        "redis_connect_func": _ConnectionLog(settings),
+        "decode_responses": True,
+    }
+    credentials = _credential_provider(settings)
+    if credentials is not None:
+        options["credential_provider"] = credentials
+    if settings.redis_tls:
+        options["ssl"] = True
+    if _uses_tls(settings):
+        options["ssl_cert_reqs"] = "required"
+        options["ssl_check_hostname"] = True
+        if settings.redis_tls_ca_certs:
+            options["ssl_ca_certs"] = settings.redis_tls_ca_certs
+    client_class: type[Redis] | type[RedisCluster] = RedisCluster if settings.redis_cluster else Redis
+    if settings.redis_url:
+        return client_class.from_url(settings.redis_url, **options)
+    return client_class(host=settings.redis_host, port=settings.redis_port, **options)
+
+
+def _credential_provider(settings: Settings) -> CredentialProvider | None:
+    if settings.redis_secret_arn:
+        return SecretCredentials(settings.redis_secret_arn, default_username=settings.redis_username)
+    if settings.redis_password:
+        return _StaticCredentials(settings.redis_username, settings.redis_password)
+    if settings.redis_username:
+        raise ConfigurationError("REDIS_USERNAME needs REDIS_PASSWORD or REDIS_SECRET_ARN")
+    return None
+
+
+class _StaticCredentials(CredentialProvider):
+    def __init__(self, username: str | None, password: str) -> None:
+        self._username = username
+        self._password = password
+
+    def get_credentials(self) -> tuple[str] | tuple[str, str]:
+        return (self._username, self._password) if self._username else (self._password,)
+
+
+class SecretCredentials(CredentialProvider):
+    """The Redis password from Secrets Manager: fetched on the first connection and cached.
+
+    The secret is either the password itself or JSON with `password` and an optional `username`.
+    A new client (after an authentication failure) fetches it again, so a rotated secret needs no
+    redeploy.
+    """
+
+    def __init__(self, secret_arn: str, *, default_username: str | None = None) -> None:
+        self._secret_arn = secret_arn
+        self._default_username = default_username
+        self._credentials: tuple[str] | tuple[str, str] | None = None
+
+    def get_credentials(self) -> tuple[str] | tuple[str, str]:
+        if self._credentials is None:
+            self._credentials = self._fetch()
+        return self._credentials
+
+    def _fetch(self) -> tuple[str] | tuple[str, str]:
+        # Imported here: boto3 costs ~400 ms of cold start, paid only by deployments that use a secret.
+        from aws_lambda_powertools.utilities import parameters
+
+        try:
+            secret = parameters.get_secret(self._secret_arn, force_fetch=True)
+        except Exception as exc:
+            logger.error("Could not read the Redis secret", extra={"cause": type(exc).__name__})
+            raise StoreUnavailable("the Redis secret cannot be read") from exc
+        username, password = _parse_secret(str(secret), self._default_username)
+        logger.info("Redis credentials read from Secrets Manager", extra={"aclUser": username})
+        return (username, password) if username else (password,)
+
+
+def _parse_secret(secret: str, default_username: str | None) -> tuple[str | None, str]:
+    try:
+        document = json.loads(secret)
+    except ValueError:
+        return default_username, secret
+    if not isinstance(document, dict):
+        return default_username, secret
+    password = document.get("password")
+    if not isinstance(password, str) or not password:
+        raise ConfigurationError("the Redis secret is JSON without a 'password' string")
+    username = document.get("username")
+    return (username if isinstance(username, str) and username else default_username), password
+
+
+class _ConnectionLog:
+    """Logs each (re)connection, as the seed does, after redis-py's normal handshake (AUTH, HELLO).
+
+    RedisCluster runs the handshake itself before calling this; a plain Redis client leaves it to us.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._connects = 0
+        self._handshake = not settings.redis_cluster
+        self._where = {
+            "tls": _uses_tls(settings),
+            "cluster": settings.redis_cluster,
+            "auth": "acl" if settings.redis_username else "password" if _has_password(settings) else "none",
+        }
+
+    def __call__(self, connection: AbstractConnection) -> None:
+        if self._handshake:
+            connection.on_connect()  # type: ignore[no-untyped-call]
+        self._connects += 1
+        logger.info(
+            "Redis connection initialised" if self._connects == 1 else "Redis reconnected",
+            extra={
+                **self._where,
+                "host": getattr(connection, "host", None),
+                "port": getattr(connection, "port", None),
+                "connects": self._connects,
+            },
+        )
+
+
+def _uses_tls(settings: Settings) -> bool:
+    return settings.redis_tls or (settings.redis_url or "").startswith("rediss://")
+
+
+def _has_password(settings: Settings) -> bool:
+    return bool(settings.redis_password or settings.redis_secret_arn or "@" in (settings.redis_url or ""))
