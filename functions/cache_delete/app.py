@@ -3,6 +3,9 @@
 from http import HTTPStatus
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
 from actionlog import cache
 from actionlog.auth import Access
 from actionlog.http import ActionlogApi, json_response
@@ -10,8 +13,6 @@ from actionlog.keys import CACHE_KEY_PATTERN, cache_key
 from actionlog.models import CacheDeleteResponse
 from actionlog.redis_client import get_redis
 from actionlog.settings import get_settings
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 app = ActionlogApi(Access.CACHE)
 

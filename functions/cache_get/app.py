@@ -4,6 +4,9 @@ import json
 from http import HTTPStatus
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
 from actionlog import cache
 from actionlog.auth import Access
 from actionlog.errors import NotFound
@@ -12,8 +15,6 @@ from actionlog.keys import CACHE_KEY_PATTERN, cache_key
 from actionlog.models import CacheGetResponse
 from actionlog.redis_client import get_redis
 from actionlog.settings import get_settings
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 app = ActionlogApi(Access.CACHE)
 

@@ -3,6 +3,9 @@
 from http import HTTPStatus
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
 from actionlog import cache
 from actionlog.auth import Access
 from actionlog.errors import PayloadTooLarge
@@ -11,8 +14,6 @@ from actionlog.keys import CACHE_KEY_PATTERN, cache_key
 from actionlog.models import MAX_CACHE_VALUE_BYTES, CachePut, CachePutResponse, encode_json
 from actionlog.redis_client import get_redis
 from actionlog.settings import get_settings
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 app = ActionlogApi(Access.CACHE)
 

@@ -3,14 +3,15 @@
 from http import HTTPStatus
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
 from actionlog import actions
 from actionlog.auth import Access
 from actionlog.http import ActionlogApi, json_response
 from actionlog.keys import USER_ID_PATTERN
 from actionlog.models import ClearActionsResponse
 from actionlog.redis_client import get_redis
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 app = ActionlogApi(Access.OWNER)
 

@@ -3,6 +3,9 @@
 from http import HTTPStatus
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
 from actionlog import actions
 from actionlog.auth import Access
 from actionlog.errors import BadRequest, StoreUnavailable
@@ -11,8 +14,6 @@ from actionlog.keys import USER_ID_PATTERN
 from actionlog.models import UserActionsResponse
 from actionlog.redis_client import get_redis
 from actionlog.settings import get_settings
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 DEFAULT_LIMIT = 50
 

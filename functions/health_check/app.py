@@ -3,13 +3,14 @@
 from http import HTTPStatus
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response
+
 from actionlog import health
 from actionlog.auth import Access
 from actionlog.errors import StoreUnavailable
 from actionlog.http import ActionlogApi, json_response, retry_after
 from actionlog.models import HealthReport
 from actionlog.redis_client import get_redis
-from aws_lambda_powertools.event_handler import Response
 
 
 def unhealthy(error: StoreUnavailable) -> Response[Any]:

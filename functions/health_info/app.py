@@ -2,12 +2,13 @@
 
 from http import HTTPStatus
 
+from aws_lambda_powertools.event_handler import Response
+
 from actionlog import health
 from actionlog.auth import Access
 from actionlog.http import ActionlogApi, json_response
 from actionlog.models import ServerInfo
 from actionlog.redis_client import get_redis
-from aws_lambda_powertools.event_handler import Response
 
 app = ActionlogApi(Access.ADMIN)
 

@@ -3,6 +3,9 @@
 from http import HTTPStatus
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+
 from actionlog import actions
 from actionlog.auth import Access
 from actionlog.http import ActionlogApi, json_response
@@ -10,8 +13,6 @@ from actionlog.keys import USER_ID_PATTERN
 from actionlog.models import ActionEntry, ActionIn, LogActionResponse
 from actionlog.redis_client import get_redis
 from actionlog.settings import get_settings
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 app = ActionlogApi(Access.OWNER)
 

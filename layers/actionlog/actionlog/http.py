@@ -40,6 +40,9 @@ class ActionlogApi(APIGatewayHttpResolver):
         self.exception_handler(StoreUnavailable)(self._store_unavailable)
         self.exception_handler(ActionlogError)(_error_response)
         self.exception_handler(Exception)(_unexpected_error)
+        # API Gateway routed the request here, so a path the resolver cannot match carries a path parameter
+        # with characters no route accepts (a newline, say): the caller's mistake, not a missing route.
+        self.not_found(_malformed_path)
         self.lambda_handler = logger.inject_lambda_context(
             self._handle, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
         )
@@ -124,8 +127,12 @@ def _where(location: list[str]) -> str:
     return ".".join(location) if location else "request"
 
 
+def _malformed_path(error: Exception) -> Response[Any]:
+    return json_response(HTTPStatus.BAD_REQUEST, {"message": "the request path is malformed"})
+
+
 def _unexpected_error(error: Exception) -> Response[Any]:
-    logger.exception("Unexpected error")
+    logger.error("Unexpected error", exc_info=error)
     return json_response(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "internal error"})
 
 

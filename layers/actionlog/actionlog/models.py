@@ -71,7 +71,7 @@ class ActionEntry(BaseModel):
     action: str
     timestamp: str
     metadata: dict[str, Any] = Field(default_factory=dict)
-    id: str | None = None
+    id: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @classmethod
     def record(cls, action: ActionIn, *, now: datetime | None = None) -> Self:
@@ -84,7 +84,7 @@ class ActionEntry(BaseModel):
         )
 
     def encode(self) -> str:
-        return encode_json(self.model_dump(exclude_none=True))
+        return encode_json(self.model_dump())
 
 
 class CachePut(BaseModel):

@@ -18,7 +18,7 @@ from redis.connection import AbstractConnection
 from redis.credentials import CredentialProvider
 from redis.retry import Retry
 
-from actionlog.errors import ConfigurationError, StoreUnavailable
+from actionlog.errors import ConfigurationError, StoreUnavailable, translate_store_errors
 from actionlog.observability import logger
 from actionlog.settings import Settings, get_settings
 
@@ -32,7 +32,11 @@ _lock = threading.Lock()
 
 
 def get_redis() -> RedisClient:
-    """The container's client, created on the first call. Opens no connection by itself."""
+    """The container's client, created on the first call.
+
+    A standalone client connects on its first command; a cluster client reads the slot map as it is made,
+    so a cluster that cannot be reached raises StoreUnavailable here and the next call tries again.
+    """
     global _client
     if _client is None:
         with _lock:
@@ -59,6 +63,7 @@ def discard_client() -> None:
         client.close()
 
 
+@translate_store_errors
 def create_client(settings: Settings) -> RedisClient:
     """A client configured from `settings`: timeouts, retries, TLS, ACL credentials, cluster."""
     options: dict[str, Any] = {
@@ -169,7 +174,10 @@ class _ConnectionLog:
 
     def __call__(self, connection: AbstractConnection) -> None:
         if self._handshake:
-            connection.on_connect()  # type: ignore[no-untyped-call]
+            # No PING health check inside the handshake of a socket that was just opened: against a
+            # server that accepts but never answers, redis-py's nested health check recurses until the
+            # stack is exhausted, and even when answered it only doubles the round trips.
+            connection.on_connect_check_health(check_health=False)
         self._connects += 1
         logger.info(
             "Redis connection initialised" if self._connects == 1 else "Redis reconnected",

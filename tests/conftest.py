@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import fakeredis
+import pytest
+import redis
+from fakeredis import TcpFakeServer
+
+from actionlog.redis_client import discard_client
+from actionlog.settings import get_settings
+from tests.support import RedisServer, free_port
+
+
+@pytest.fixture
+def fake_redis() -> Iterator[fakeredis.FakeRedis]:
+    """An in-process fake Redis for fast tests of our own logic."""
+    client = fakeredis.FakeRedis(decode_responses=True)
+    yield client
+    client.flushall()
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set environment variables as a deployment would, and make the next handler call start a fresh container."""
+
+    def apply(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        discard_client()
+
+    for name in ("REDIS_URL", "REDIS_HOST", "REDIS_PASSWORD", "REDIS_USERNAME", "REDIS_SECRET_ARN", "REDIS_CLUSTER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AUTH_REQUIRED", "true")
+    apply()
+    yield apply
+    get_settings.cache_clear()
+    discard_client()
+
+
+@pytest.fixture(scope="session")
+def fake_server_port() -> Iterator[int]:
+    """fakeredis' embedded TCP server: lets handler tests use the real client without a redis-server."""
+    port = free_port()
+    server = TcpFakeServer(("127.0.0.1", port), server_type="redis", server_version=(7, 0))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield port
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def fake_server(fake_server_port: int, configure: Callable[..., None]) -> Iterator[redis.Redis]:
+    """Handlers pointed at the embedded fake server; yields a client to inspect what they stored."""
+    configure(REDIS_URL=f"redis://127.0.0.1:{fake_server_port}/0")
+    inspector = redis.Redis(port=fake_server_port, decode_responses=True)
+    inspector.flushall()
+    yield inspector
+    inspector.close()
+
+
+@pytest.fixture(scope="session")
+def session_redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def real_redis(session_redis_server: RedisServer, configure: Callable[..., None]) -> Iterator[redis.Redis]:
+    """Handlers pointed at a real redis-server (session-wide, flushed per test)."""
+    configure(REDIS_URL=session_redis_server.url)
+    client = session_redis_server.client()
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def own_redis_server(configure: Callable[..., None]) -> Iterator[RedisServer]:
+    """A real redis-server of the test's own, which it may stop and start."""
+    server = RedisServer().start()
+    configure(REDIS_URL=server.url)
+    yield server
+    server.stop()

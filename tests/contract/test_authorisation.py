@@ -1,0 +1,87 @@
+"""CONTRACT section 4: every route x every kind of caller, against a real redis-server."""
+
+from typing import Any
+
+import pytest
+import redis
+
+from tests.support import invoke, load_event, with_caller
+
+ROUTES = {
+    "log_action": ("log_action.json", "owner"),
+    "log_batch_actions": ("log_batch_actions.json", "owner"),
+    "get_user_actions": ("get_user_actions.json", "owner"),
+    "clear_user_actions": ("clear_user_actions.json", "owner"),
+    "cache_set": ("cache_set.json", "cache"),
+    "cache_get": ("cache_get.json", "cache"),
+    "cache_delete": ("cache_delete.json", "cache"),
+    "health_check": ("health_check.json", "public"),
+    "health_info": ("health_info.json", "admin"),
+}
+
+# The events act on user 123 and cache key session:abc123.
+CALLERS: dict[str, tuple[dict[str, Any] | None, list[str] | None]] = {
+    "no token": (None, None),
+    "right user": ({"sub": "123"}, None),
+    "other user": ({"sub": "456"}, None),
+    "admin": ({"sub": "ops"}, ["actionlog/admin"]),
+    "cache scope only": ({"sub": "999", "scope": "actionlog/cache"}, None),
+    "wrong scope": ({"sub": "999", "scope": "openid profile"}, ["actionlog/read"]),
+}
+
+ALLOWED = {
+    "owner": {"right user", "admin"},
+    "cache": {"admin", "cache scope only"},
+    "admin": {"admin"},
+    "public": set(CALLERS),
+}
+
+
+def expected_status(access: str, caller: str) -> str:
+    if caller in ALLOWED[access]:
+        return "allowed"
+    return "401" if caller == "no token" else "403"
+
+
+@pytest.mark.redis_server
+@pytest.mark.parametrize("caller", list(CALLERS))
+@pytest.mark.parametrize("operation", list(ROUTES))
+def test_each_route_admits_exactly_the_callers_the_contract_names(
+    real_redis: redis.Redis, operation: str, caller: str
+) -> None:
+    event_file, access = ROUTES[operation]
+    claims, scopes = CALLERS[caller]
+    real_redis.set("session:abc123", '"cached"')
+
+    response = invoke(operation, with_caller(load_event(event_file), claims, scopes))
+
+    match expected_status(access, caller):
+        case "allowed":
+            assert 200 <= response["statusCode"] < 300, response["body"]
+        case status:
+            assert response["statusCode"] == int(status), response["body"]
+            assert response["json"]["message"]
+
+
+@pytest.mark.redis_server
+def test_a_refused_caller_changes_nothing(real_redis: redis.Redis) -> None:
+    real_redis.lpush("user:123:actions", '{"action":"login","timestamp":"2025-10-15T14:20:00Z","metadata":{}}')
+
+    invoke("clear_user_actions", with_caller(load_event("clear_user_actions.json"), {"sub": "456"}))
+    invoke("cache_set", with_caller(load_event("cache_set.json"), {"sub": "123"}))
+
+    assert real_redis.llen("user:123:actions") == 1
+    assert real_redis.exists("session:abc123") == 0
+
+
+@pytest.mark.redis_server
+@pytest.mark.parametrize("operation", [name for name, (_, access) in ROUTES.items() if access != "public"])
+def test_without_claims_auth_required_false_lets_local_development_in(
+    real_redis: redis.Redis, configure, operation: str  # type: ignore[no-untyped-def]
+) -> None:
+    configure(AUTH_REQUIRED="false")
+    event_file, _ = ROUTES[operation]
+
+    response = invoke(operation, with_caller(load_event(event_file), None))
+
+    assert 200 <= response["statusCode"] < 300 or (operation, response["statusCode"]) == ("cache_get", 404)

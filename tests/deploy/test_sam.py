@@ -1,0 +1,148 @@
+"""The SAM application validates, builds, and its built artifacts run on their own."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support import ROOT, RedisServer, load_event
+
+pytestmark = pytest.mark.sam
+
+REQUIRE_SAM = "ACTIONLOG_REQUIRE_SAM"
+ELF_MACHINES = {183: "arm64", 62: "x86_64"}
+
+
+def sam_cli() -> str:
+    sam = os.environ.get("SAM_CLI") or shutil.which("sam") or str(ROOT / ".venv-sam" / "bin" / "sam")
+    if not sam or not Path(sam).exists():
+        reason = "the SAM CLI is not installed (make installs it into .venv-sam)"
+        if os.environ.get(REQUIRE_SAM) == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return sam
+
+
+def run_sam(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    # `sam build` runs `python3.13 -m pip`: the project's venv provides exactly that interpreter.
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "SAM_CLI_TELEMETRY": "0",
+    }
+    return subprocess.run([sam_cli(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """Reads !Ref, !Sub, !If and friends as plain data."""
+
+
+CloudFormationLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def template() -> dict:  # type: ignore[type-arg]
+    return yaml.load((ROOT / "template.yaml").read_text(), CloudFormationLoader)  # noqa: S506
+
+
+def elf_architecture(path: Path) -> str:
+    header = path.read_bytes()[:20]
+    return ELF_MACHINES.get(int.from_bytes(header[18:20], "little"), "unknown")
+
+
+def test_the_template_passes_sam_validate_lint() -> None:
+    result = run_sam("validate", "--lint")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def deployed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    build_dir = tmp_path_factory.mktemp("sam-build")
+    result = run_sam("build", "--build-dir", str(build_dir))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return build_dir
+
+
+@pytest.fixture(scope="module")
+def local_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same application built for this machine's architecture, so this machine can import it."""
+    workdir = tmp_path_factory.mktemp("sam-local-arch")
+    source = (ROOT / "template.yaml").read_text()
+    for directory in ("functions", "layers"):
+        source = source.replace(f"{directory}/", f"{ROOT / directory}/")
+    local_arch = "x86_64" if os.uname().machine == "x86_64" else "arm64"
+    (workdir / "template.yaml").write_text(source.replace("arm64", local_arch))
+    result = run_sam("build", "--build-dir", str(workdir / "build"), "--template-file", str(workdir / "template.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return workdir / "build"
+
+
+def test_the_deployed_builds_native_modules_match_the_templates_architecture(deployed_build: Path) -> None:
+    declared = template()["Globals"]["Function"]["Architectures"]
+    native = sorted((deployed_build / "ActionlogLayer" / "python").rglob("*.so"))
+
+    assert {path.parent.name for path in native} >= {"hiredis", "pydantic_core"}
+    assert {elf_architecture(path) for path in native} == set(declared)
+
+
+def test_every_function_is_built_with_its_handler_and_the_layer_holds_the_package(deployed_build: Path) -> None:
+    functions = [name for name, resource in template()["Resources"].items() if resource["Type"].endswith("Function")]
+
+    for name in functions:
+        assert (deployed_build / name / "app.py").is_file(), name
+    layer = deployed_build / "ActionlogLayer" / "python"
+    assert (layer / "actionlog" / "redis_client.py").is_file()
+
+
+ROUND_TRIP = """
+import json, sys
+from app import lambda_handler
+
+class Context:
+    function_name = "built"; memory_limit_in_mb = 256; aws_request_id = "built-1"
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:built"
+
+event = json.load(sys.stdin)
+print(json.dumps(lambda_handler(event, Context())))
+"""
+
+
+@pytest.mark.redis_server
+def test_a_round_trip_through_the_built_artifacts_alone(local_build: Path, tmp_path: Path) -> None:
+    server = RedisServer().start()
+    try:
+
+        def run_built(function: str, event_file: str) -> dict:  # type: ignore[type-arg]
+            environment = {
+                "PATH": os.environ["PATH"],
+                # Only the built function and the built layer, as Lambda mounts them: no site-packages (-S).
+                "PYTHONPATH": f"{local_build / function}{os.pathsep}{local_build / 'ActionlogLayer' / 'python'}",
+                "REDIS_URL": server.url,
+                "AUTH_REQUIRED": "true",
+            }
+            result = subprocess.run(
+                [sys.executable, "-S", "-c", ROUND_TRIP],
+                input=json.dumps(load_event(event_file)),
+                cwd=tmp_path,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert result.returncode == 0, result.stderr
+            return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+        logged = run_built("LogActionFunction", "log_action.json")
+        read = run_built("GetUserActionsFunction", "get_user_actions.json")
+    finally:
+        server.stop()
+
+    assert logged["statusCode"] == 201
+    assert read["statusCode"] == 200
+    assert json.loads(read["body"])["actions"] == [json.loads(logged["body"])["entry"]]

@@ -1,0 +1,125 @@
+"""Each handler driven by its event file from events/, against fakeredis' embedded server."""
+
+import base64
+import json
+
+import redis
+
+from tests.support import invoke, load_event, with_body
+
+
+def test_log_action_stores_an_entry_and_returns_it(fake_server: redis.Redis) -> None:
+    response = invoke("log_action", load_event("log_action.json"))
+
+    assert response["statusCode"] == 201
+    assert response["headers"]["Content-Type"] == "application/json"
+    body = response["json"]
+    assert body["userId"] == "123"
+    assert body["entry"]["action"] == "login"
+    assert body["entry"]["metadata"] == {"device": "ios", "appVersion": "2.4.1"}
+    assert body["entry"]["timestamp"].endswith("Z")
+    assert [json.loads(item) for item in fake_server.lrange("user:123:actions", 0, -1)] == [body["entry"]]
+
+
+def test_log_batch_actions_reads_a_base64_body_and_stores_newest_first(fake_server: redis.Redis) -> None:
+    event = load_event("log_batch_actions.json")
+    assert event["isBase64Encoded"] is True
+
+    response = invoke("log_batch_actions", event)
+
+    assert (response["statusCode"], response["json"]) == (201, {"userId": "123", "count": 3})
+    stored = [json.loads(item) for item in fake_server.lrange("user:123:actions", 0, -1)]
+    assert [entry["action"] for entry in stored] == ["logout", "view_profile", "open_app"]
+    assert stored[0]["timestamp"] == "2026-11-25T12:00:00.000Z"
+
+
+def test_get_user_actions_returns_decoded_entries_newest_first(fake_server: redis.Redis) -> None:
+    invoke("log_batch_actions", load_event("log_batch_actions.json"))
+
+    response = invoke("get_user_actions", load_event("get_user_actions.json"))
+
+    assert response["statusCode"] == 200
+    body = response["json"]
+    assert body["userId"] == "123"
+    assert body["count"] == 3
+    assert [entry["action"] for entry in body["actions"]] == ["logout", "view_profile", "open_app"]
+    assert "degraded" not in body
+
+
+def test_get_user_actions_defaults_to_50(fake_server: redis.Redis) -> None:
+    event = with_body(load_event("log_batch_actions.json"), {"actions": [{"action": f"a{n}"} for n in range(60)]})
+    invoke("log_batch_actions", event)
+
+    response = invoke("get_user_actions", load_event("get_user_actions_admin.json"))
+
+    assert response["json"]["count"] == 50
+    assert response["json"]["actions"][0]["action"] == "a59"
+
+
+def test_clear_user_actions_deletes_the_log(fake_server: redis.Redis) -> None:
+    invoke("log_action", load_event("log_action.json"))
+
+    first = invoke("clear_user_actions", load_event("clear_user_actions.json"))
+    second = invoke("clear_user_actions", load_event("clear_user_actions.json"))
+
+    assert (first["statusCode"], first["json"]) == (200, {"userId": "123", "cleared": True})
+    assert second["json"]["cleared"] is False
+    assert fake_server.exists("user:123:actions") == 0
+
+
+def test_cache_set_get_delete_round_trip(fake_server: redis.Redis) -> None:
+    put = invoke("cache_set", load_event("cache_set.json"))
+    got = invoke("cache_get", load_event("cache_get.json"))
+    deleted = invoke("cache_delete", load_event("cache_delete.json"))
+    gone = invoke("cache_get", load_event("cache_get.json"))
+
+    assert (put["statusCode"], put["json"]) == (200, {"key": "session:abc123", "ttlSeconds": 3600})
+    assert got["statusCode"] == 200
+    assert got["json"]["value"] == {"userId": 123, "theme": "dark"}
+    assert 3590 <= got["json"]["ttlSeconds"] <= 3600
+    assert (deleted["statusCode"], deleted["json"]) == (200, {"key": "session:abc123", "deleted": True})
+    assert gone["statusCode"] == 404
+    assert "session:abc123" in gone["json"]["message"]
+
+
+def test_cache_values_are_stored_as_the_seeds_json_strings(fake_server: redis.Redis) -> None:
+    invoke("cache_set", load_event("cache_set.json"))
+
+    assert json.loads(fake_server.get("session:abc123") or "") == {"userId": 123, "theme": "dark"}
+
+
+def test_a_cached_value_without_ttl_reports_null(fake_server: redis.Redis) -> None:
+    invoke("cache_set", with_body(load_event("cache_set.json"), {"value": [1, 2, 3]}))
+
+    got = invoke("cache_get", load_event("cache_get.json"))
+
+    assert got["json"] == {"key": "session:abc123", "value": [1, 2, 3], "ttlSeconds": None}
+
+
+def test_health_check_reports_ok_with_latency(fake_server: redis.Redis) -> None:
+    response = invoke("health_check", load_event("health_check.json"))
+
+    assert response["statusCode"] == 200
+    body = response["json"]
+    assert body["status"] == "ok"
+    assert body["connected"] is body["writeTest"] is body["readTest"] is True
+    assert isinstance(body["latencyMs"], float)
+
+
+def test_every_event_file_is_an_http_api_v2_event() -> None:
+    for name in (
+        "log_action.json",
+        "log_batch_actions.json",
+        "get_user_actions.json",
+        "clear_user_actions.json",
+        "cache_set.json",
+        "cache_get.json",
+        "cache_delete.json",
+        "health_check.json",
+        "health_info.json",
+    ):
+        event = load_event(name)
+        assert event["version"] == "2.0"
+        assert event["routeKey"] == event["requestContext"]["routeKey"]
+        if event.get("isBase64Encoded"):
+            json.loads(base64.b64decode(event["body"]))

@@ -1,0 +1,144 @@
+"""What the tests share: a real redis-server they start themselves, events from events/, handler calls."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+REQUIRE_REDIS_SERVER = "ACTIONLOG_REQUIRE_REDIS_SERVER"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def redis_server_binary() -> str:
+    """The redis-server binary, or a skip (a failure when CI demands real servers)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        reason = "redis-server is not installed (apt-get install -y redis-server); real-Redis tests cannot run"
+        if os.environ.get(REQUIRE_REDIS_SERVER) == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return binary
+
+
+@dataclass
+class RedisServer:
+    """A redis-server on a loopback port, which a test may stop and start again on the same port."""
+
+    port: int = field(default_factory=free_port)
+    extra_args: tuple[str, ...] = ()
+    process: subprocess.Popen[bytes] | None = None
+    workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="actionlog-redis-"))
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        args += ["--appendonly", "no", "--dir", self.workdir, *self.extra_args]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait_until_ready()
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def client(self, **options: Any) -> redis.Redis:
+        return redis.Redis(port=self.port, decode_responses=True, socket_timeout=2, **options)
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + 10
+        probe = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=0.5)
+        while time.monotonic() < deadline:
+            try:
+                if probe.ping():
+                    return
+            except redis.exceptions.RedisError:
+                time.sleep(0.02)
+            finally:
+                probe.close()
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+
+def load_event(name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return event
+
+
+def handler_module(operation: str) -> ModuleType:
+    """functions/<operation>/app.py, imported once per test session like a warm container."""
+    return importlib.import_module(f"functions.{operation}.app")
+
+
+class FakeLambdaContext:
+    function_name = "actionlog-test"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:actionlog-test"
+    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def invoke(operation: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Call a handler as Lambda does and return its response with the body decoded."""
+    response: dict[str, Any] = handler_module(operation).lambda_handler(event, FakeLambdaContext())
+    return {**response, "json": json.loads(response["body"]) if response.get("body") else None}
+
+
+def with_body(event: dict[str, Any], body: Any) -> dict[str, Any]:
+    """The event with another body: a str is sent as is, anything else as JSON."""
+    return {**event, "body": body if isinstance(body, str) else json.dumps(body), "isBase64Encoded": False}
+
+
+def with_path(event: dict[str, Any], raw_path: str, **parameters: str) -> dict[str, Any]:
+    context = {**event["requestContext"], "http": {**event["requestContext"]["http"], "path": raw_path}}
+    return {**event, "rawPath": raw_path, "pathParameters": parameters, "requestContext": context}
+
+
+def with_query(event: dict[str, Any], **query: str) -> dict[str, Any]:
+    raw = "&".join(f"{name}={value}" for name, value in query.items())
+    return {**event, "queryStringParameters": query, "rawQueryString": raw}
+
+
+def with_caller(event: dict[str, Any], claims: dict[str, Any] | None, scopes: list[str] | None = None) -> dict[str, Any]:
+    """The event as API Gateway passes it for a caller with these JWT claims (None: no authorizer)."""
+    context = {key: value for key, value in event["requestContext"].items() if key != "authorizer"}
+    if claims is not None:
+        context["authorizer"] = {"jwt": {"claims": claims, "scopes": scopes}}
+    return {**event, "requestContext": context}
+
+
+def log_actions_as_a_warm_container(redis_url: str, user_id: str, writer: str, count: int) -> list[int]:
+    """Run in a separate process: one warm log_action handler logging `count` actions; returns the statuses."""
+    os.environ.update({"REDIS_URL": redis_url, "AUTH_REQUIRED": "false", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    event = with_caller(with_path(load_event("log_action.json"), f"/users/{user_id}/actions", userId=user_id), None)
+    statuses = []
+    for sequence in range(count):
+        body = {"action": "tap", "metadata": {"writer": writer, "sequence": sequence}}
+        statuses.append(invoke("log_action", with_body(event, body))["statusCode"])
+    return statuses

@@ -1,0 +1,78 @@
+import json
+
+import fakeredis
+
+from actionlog import actions
+from actionlog.models import ActionEntry, ActionIn
+
+
+def entries(*names: str) -> list[ActionEntry]:
+    return [ActionEntry.record(ActionIn(action=name)) for name in names]
+
+
+def stored_actions(redis: fakeredis.FakeRedis, user_id: str = "123") -> list[str]:
+    return [json.loads(item)["action"] for item in redis.lrange(f"user:{user_id}:actions", 0, -1)]
+
+
+def test_logged_actions_are_read_newest_first(fake_redis: fakeredis.FakeRedis) -> None:
+    actions.log_actions("123", entries("login"), max_entries=100, redis=fake_redis)
+    actions.log_actions("123", entries("view_profile"), max_entries=100, redis=fake_redis)
+
+    assert stored_actions(fake_redis) == ["view_profile", "login"]
+
+
+def test_a_batch_is_given_oldest_first_and_stored_newest_first(fake_redis: fakeredis.FakeRedis) -> None:
+    count = actions.log_actions("123", entries("a", "b", "c"), max_entries=100, redis=fake_redis)
+
+    assert count == 3
+    assert stored_actions(fake_redis) == ["c", "b", "a"]
+
+
+def test_the_list_is_capped_keeping_the_newest(fake_redis: fakeredis.FakeRedis) -> None:
+    for number in range(7):
+        actions.log_actions("123", entries(f"a{number}"), max_entries=5, redis=fake_redis)
+    actions.log_actions("123", entries("b0", "b1", "b2"), max_entries=5, redis=fake_redis)
+
+    assert stored_actions(fake_redis) == ["b2", "b1", "b0", "a6", "a5"]
+
+
+def test_a_batch_larger_than_the_cap_keeps_its_newest(fake_redis: fakeredis.FakeRedis) -> None:
+    actions.log_actions("123", entries(*(f"n{i}" for i in range(10))), max_entries=3, redis=fake_redis)
+
+    assert stored_actions(fake_redis) == ["n9", "n8", "n7"]
+
+
+def test_recent_actions_returns_at_most_limit_stored_strings(fake_redis: fakeredis.FakeRedis) -> None:
+    actions.log_actions("123", entries("a", "b", "c"), max_entries=100, redis=fake_redis)
+
+    recent = actions.recent_actions("123", 2, redis=fake_redis)
+
+    assert [json.loads(item)["action"] for item in recent] == ["c", "b"]
+
+
+def test_users_do_not_share_a_log(fake_redis: fakeredis.FakeRedis) -> None:
+    actions.log_actions("1", entries("mine"), max_entries=100, redis=fake_redis)
+
+    assert actions.recent_actions("2", 10, redis=fake_redis) == []
+
+
+def test_clear_says_whether_there_was_a_log(fake_redis: fakeredis.FakeRedis) -> None:
+    actions.log_actions("123", entries("a"), max_entries=100, redis=fake_redis)
+
+    assert actions.clear_actions("123", redis=fake_redis) is True
+    assert actions.clear_actions("123", redis=fake_redis) is False
+    assert fake_redis.exists("user:123:actions") == 0
+
+
+def test_entries_written_by_the_seed_read_back_unchanged() -> None:
+    seed_entry = '{"action":"login","timestamp":"2025-10-15T14:20:00Z","metadata":{"device":"android"}}'
+
+    entry = actions.decode_entry(seed_entry)
+
+    assert entry.model_dump(exclude_none=True) == json.loads(seed_entry)
+
+
+def test_an_entry_that_is_not_json_is_returned_raw_rather_than_failing_the_read() -> None:
+    entry = actions.decode_entry("{action: 'login', timestamp: '2025-10-15'}")
+
+    assert entry.model_dump()["raw"] == "{action: 'login', timestamp: '2025-10-15'}"

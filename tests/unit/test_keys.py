@@ -1,0 +1,41 @@
+import pytest
+from redis.crc import key_slot
+
+from actionlog import keys
+from actionlog.errors import BadRequest, Forbidden
+
+PREFIXES = ("session:", "cache:")
+
+
+def test_action_list_key_is_the_seeds() -> None:
+    assert keys.actions_key("123") == "user:123:actions"
+
+
+@pytest.mark.parametrize("user_id", ["", "a:b", "a*", "{x}", "a\nb", "ａ", "x" * 65, "a b"])
+def test_user_ids_that_could_escape_the_namespace_are_refused(user_id: str) -> None:
+    with pytest.raises(BadRequest):
+        keys.actions_key(user_id)
+
+
+def test_a_write_marker_shares_the_hash_slot_of_its_users_list() -> None:
+    marker = keys.write_marker_key("123", "msg-1")
+
+    assert key_slot(marker.encode()) == key_slot(keys.actions_key("123").encode())
+    assert marker != keys.write_marker_key("123", "msg-2")
+
+
+@pytest.mark.parametrize("key", ["session:abc123", "cache:profile:456", "session:a.b-c_d"])
+def test_keys_under_an_allowed_prefix_pass(key: str) -> None:
+    assert keys.cache_key(key, PREFIXES) == key
+
+
+@pytest.mark.parametrize("key", ["user:123:actions", "actionlog:health", "other:1", "sessions:x"])
+def test_keys_outside_the_allowed_prefixes_are_forbidden(key: str) -> None:
+    with pytest.raises(Forbidden, match="session:, cache:"):
+        keys.cache_key(key, PREFIXES)
+
+
+@pytest.mark.parametrize("key", ["", "session:a b", "session:*", "session:{x}", "session:\n", "session:ｘ", "s" * 257])
+def test_malformed_cache_keys_are_bad_requests(key: str) -> None:
+    with pytest.raises(BadRequest):
+        keys.cache_key(key, PREFIXES)
