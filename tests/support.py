@@ -125,7 +125,9 @@ def with_query(event: dict[str, Any], **query: str) -> dict[str, Any]:
     return {**event, "queryStringParameters": query, "rawQueryString": raw}
 
 
-def with_caller(event: dict[str, Any], claims: dict[str, Any] | None, scopes: list[str] | None = None) -> dict[str, Any]:
+def with_caller(
+    event: dict[str, Any], claims: dict[str, Any] | None, scopes: list[str] | None = None
+) -> dict[str, Any]:
     """The event as API Gateway passes it for a caller with these JWT claims (None: no authorizer)."""
     context = {key: value for key, value in event["requestContext"].items() if key != "authorizer"}
     if claims is not None:

@@ -77,7 +77,9 @@ def test_a_refused_caller_changes_nothing(real_redis: redis.Redis) -> None:
 @pytest.mark.redis_server
 @pytest.mark.parametrize("operation", [name for name, (_, access) in ROUTES.items() if access != "public"])
 def test_without_claims_auth_required_false_lets_local_development_in(
-    real_redis: redis.Redis, configure, operation: str  # type: ignore[no-untyped-def]
+    real_redis: redis.Redis,
+    configure,
+    operation: str,  # type: ignore[no-untyped-def]
 ) -> None:
     configure(AUTH_REQUIRED="false")
     event_file, _ = ROUTES[operation]

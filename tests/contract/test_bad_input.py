@@ -48,11 +48,15 @@ BAD_REQUESTS = {
     "log: user id with colon": ("log_action", as_admin(user_path(LOG, "1:2")), 400),
     "log: user id too long": ("log_action", as_admin(user_path(LOG, "u" * 65)), 400),
     "log: user id with wildcard": ("log_action", as_admin(user_path(LOG, "*")), 400),
-    "log: unicode look-alike id": ("log_action", as_admin(user_path(LOG, "１２３")), 400),
+    "log: unicode look-alike id": ("log_action", as_admin(user_path(LOG, "\uff11\uff12\uff13")), 400),
     "log: body over 1 MiB": ("log_action", with_body(LOG, '{"action":"' + "a" * (1024 * 1024) + '"}'), 413),
     "batch: empty": ("log_batch_actions", with_body(BATCH, {"actions": []}), 422),
     "batch: over 100": ("log_batch_actions", with_body(BATCH, {"actions": [{"action": "a"}] * 101}), 422),
-    "batch: one bad entry": ("log_batch_actions", with_body(BATCH, {"actions": [{"action": "a"}, {"action": ""}]}), 422),
+    "batch: one bad entry": (
+        "log_batch_actions",
+        with_body(BATCH, {"actions": [{"action": "a"}, {"action": ""}]}),
+        422,
+    ),
     "batch: not a list": ("log_batch_actions", with_body(BATCH, {"actions": "a"}), 422),
     "batch: bad base64 JSON": (
         "log_batch_actions",

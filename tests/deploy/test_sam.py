@@ -46,7 +46,7 @@ CloudFormationLoader.add_multi_constructor("!", lambda loader, suffix, node: Non
 
 
 def template() -> dict:  # type: ignore[type-arg]
-    return yaml.load((ROOT / "template.yaml").read_text(), CloudFormationLoader)  # noqa: S506
+    return yaml.load((ROOT / "template.yaml").read_text(), CloudFormationLoader)
 
 
 def elf_architecture(path: Path) -> str:
