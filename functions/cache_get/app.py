@@ -13,6 +13,7 @@ from actionlog.errors import NotFound
 from actionlog.http import ActionlogApi, json_response
 from actionlog.keys import CACHE_KEY_PATTERN, cache_key
 from actionlog.models import CacheGetResponse
+from actionlog.observability import count
 from actionlog.redis_client import get_redis
 from actionlog.settings import get_settings
 
@@ -23,6 +24,7 @@ app = ActionlogApi(Access.CACHE)
 def cache_get(key: Annotated[str, Path(pattern=CACHE_KEY_PATTERN)]) -> Response[CacheGetResponse]:
     key = cache_key(key, get_settings().cache_key_prefixes)
     cached = cache.get(key, redis=get_redis())
+    count("CacheMiss" if cached is None else "CacheHit")
     if cached is None:
         raise NotFound(f"no cached value for {key}")
     value = json.loads(cached.encoded)

@@ -35,6 +35,10 @@ class NotFound(ActionlogError):
     http_status = 404
 
 
+class Unprocessable(ActionlogError):
+    http_status = 422
+
+
 class PayloadTooLarge(ActionlogError):
     http_status = 413
 

@@ -8,8 +8,11 @@ A handler builds one `ActionlogApi`, registers its single route with Powertools'
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -17,14 +20,19 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
+from actionlog import actions
 from actionlog.auth import Access, Caller, authorize
-from actionlog.errors import ActionlogError, PayloadTooLarge, StoreUnavailable
-from actionlog.observability import logger
-from actionlog.redis_client import report_failure
+from actionlog.errors import ActionlogError, BadRequest, PayloadTooLarge, StoreUnavailable, Unprocessable
+from actionlog.models import ActionEntry, encode_json
+from actionlog.observability import count, flushing_metrics, logger
+from actionlog.redis_client import get_redis, report_failure
 from actionlog.settings import get_settings
 
 MAX_BODY_BYTES = 1024 * 1024
+IDEMPOTENCY_KEY_HEADER = "idempotency-key"
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 type UnavailableResponse = Callable[[StoreUnavailable], Response[Any]]
 
@@ -44,7 +52,7 @@ class ActionlogApi(APIGatewayHttpResolver):
         # with characters no route accepts (a newline, say): the caller's mistake, not a missing route.
         self.not_found(_malformed_path)
         self.lambda_handler = logger.inject_lambda_context(
-            self._handle, correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
+            flushing_metrics(self._handle), correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
         )
 
     def _handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -52,12 +60,17 @@ class ActionlogApi(APIGatewayHttpResolver):
             self._admit(event)
         except ActionlogError as error:
             return _proxy_response(_error_response(error))
-        return self.resolve(event, context)
+        return self.resolve(_as_json_request(event), context)
 
     def _admit(self, event: Mapping[str, Any]) -> None:
         """What must hold before anything is parsed: a body within limits and an authorised caller."""
         if _body_size(event) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"request body must be at most {MAX_BODY_BYTES} bytes")
+        if event.get("isBase64Encoded") and event.get("body"):
+            try:
+                base64.b64decode(event["body"], validate=True).decode()
+            except ValueError:
+                raise BadRequest("request body must be UTF-8 encoded JSON") from None
         path_parameters = event.get("pathParameters") or {}
         authorize(
             self.access,
@@ -66,8 +79,54 @@ class ActionlogApi(APIGatewayHttpResolver):
             settings=get_settings(),
         )
 
+    def authorize(self, access: Access, *, user_id: str | None = None) -> None:
+        """Apply a rule that depends on the parsed request (e.g. a user id from the body)."""
+        authorize(access, Caller.from_event(self.current_event.raw_event), user_id=user_id, settings=get_settings())
+
+    def log_actions(
+        self, operation: str, user_id: str, entries: Sequence[ActionEntry], response: BaseModel
+    ) -> Response[Any]:
+        """Log `entries` and answer 201 `response`; with an Idempotency-Key header, at most once per key.
+
+        A repeated key (within 24 hours, for the same user and operation) logs nothing and answers the first
+        response again; the same key with a different body is refused rather than silently ignored.
+        """
+        max_entries = get_settings().actions_max_entries
+        key = self._idempotency_key()
+        if key is None:
+            actions.log_actions(user_id, entries, max_entries=max_entries, redis=get_redis())
+            count("ActionsLogged", len(entries))
+            return json_response(HTTPStatus.CREATED, response)
+        fingerprint = hashlib.sha256((self.current_event.decoded_body or "").encode()).hexdigest()
+        receipt = encode_json({"request": fingerprint, "response": response.model_dump(mode="json")})
+        write = actions.log_actions_once(
+            user_id,
+            entries,
+            write_id=f"http:{operation}:{key}",
+            receipt=receipt,
+            max_entries=max_entries,
+            redis=get_redis(),
+        )
+        first = json.loads(write.receipt)
+        if first["request"] != fingerprint:
+            raise Unprocessable("this Idempotency-Key was already used with a different request body")
+        if write.first:
+            count("ActionsLogged", len(entries))
+        return json_response(
+            HTTPStatus.CREATED, first["response"], {"Idempotent-Replayed": str(not write.first).lower()}
+        )
+
+    def _idempotency_key(self) -> str | None:
+        key = self.current_event.headers.get(IDEMPOTENCY_KEY_HEADER)
+        if key is None:
+            return None
+        if not _IDEMPOTENCY_KEY.fullmatch(key):
+            raise BadRequest("Idempotency-Key must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-'")
+        return key
+
     def _store_unavailable(self, error: StoreUnavailable) -> Response[Any]:
         report_failure(error)
+        count("RedisErrors")
         return self._on_unavailable(error)
 
 
@@ -141,6 +200,14 @@ def _body_size(event: Mapping[str, Any]) -> int:
     if event.get("isBase64Encoded"):
         return len(body) * 3 // 4
     return len(body.encode()) if len(body) * 4 > MAX_BODY_BYTES else len(body)
+
+
+def _as_json_request(event: dict[str, Any]) -> dict[str, Any]:
+    """Every Actionlog body is JSON, whatever Content-Type a client sent (curl -d says form data)."""
+    headers = event.get("headers") or {}
+    if not event.get("body") or headers.get("content-type", "").startswith(content_types.APPLICATION_JSON):
+        return event
+    return {**event, "headers": {**headers, "content-type": content_types.APPLICATION_JSON}}
 
 
 def _proxy_response(response: Response[Any]) -> dict[str, Any]:
