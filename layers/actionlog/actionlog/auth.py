@@ -16,6 +16,7 @@ CACHE_SCOPE = "actionlog/cache"
 
 class Access(StrEnum):
     PUBLIC = "public"
+    AUTHENTICATED = "authenticated"  # any caller with claims; finer rules once the request is parsed
     OWNER = "owner"  # the user named in the path, or an admin
     CACHE = "cache"
     ADMIN = "admin"
@@ -52,7 +53,7 @@ def authorize(access: Access, caller: Caller | None, *, user_id: str | None, set
         if settings.auth_required:
             raise Unauthorized("authentication required: send a bearer token")
         return
-    if ADMIN_SCOPE in caller.scopes:
+    if access is Access.AUTHENTICATED or ADMIN_SCOPE in caller.scopes:
         return
     match access:
         case Access.OWNER if user_id is not None and caller.is_user(user_id, settings.user_id_claim):

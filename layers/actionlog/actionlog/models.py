@@ -7,7 +7,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+
+from actionlog.keys import USER_ID_PATTERN
 
 MAX_ACTION_LENGTH = 100
 MAX_METADATA_BYTES = 4096
@@ -38,6 +40,11 @@ def _small_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return metadata
 
 
+def _number_as_text(value: Any) -> Any:
+    # The seed's clients send numeric user ids (`userId: 123`); they name the same list as "123".
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("timestamp must include a time zone, e.g. 2025-10-15T14:30:00Z")
@@ -47,6 +54,7 @@ def _aware(moment: datetime) -> datetime:
 ActionName = Annotated[str, Field(min_length=1, max_length=MAX_ACTION_LENGTH), AfterValidator(_no_control_characters)]
 Metadata = Annotated[dict[str, Any], AfterValidator(_small_metadata)]
 Timestamp = Annotated[datetime, AfterValidator(_aware)]
+UserId = Annotated[str, BeforeValidator(_number_as_text), Field(pattern=USER_ID_PATTERN)]
 
 
 class ActionIn(BaseModel):
@@ -61,6 +69,25 @@ class BatchIn(BaseModel):
     """A batch of actions, oldest first."""
 
     actions: list[ActionIn] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
+
+
+class ActionMessage(ActionIn):
+    """An SQS message carrying one action (CONTRACT section 5)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    userId: UserId
+
+
+class BatchMessage(BatchIn):
+    """An SQS message carrying a batch of actions for one user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    userId: UserId
+
+
+IngestMessage: TypeAdapter[ActionMessage | BatchMessage] = TypeAdapter(ActionMessage | BatchMessage)
 
 
 class ActionEntry(BaseModel):
@@ -85,6 +112,35 @@ class ActionEntry(BaseModel):
 
     def encode(self) -> str:
         return encode_json(self.model_dump())
+
+
+# Arguments of the seed's Serverpod endpoint methods (named JSON fields).
+
+
+class LogActionArgs(BaseModel):
+    userId: UserId
+    action: ActionName
+    metadata: Metadata | None = None
+
+    def as_action(self) -> ActionIn:
+        return ActionIn(action=self.action, metadata=self.metadata or {})
+
+
+class GetUserActionsArgs(BaseModel):
+    userId: UserId
+    limit: int = Field(default=50, ge=1)
+
+
+class LogBatchActionsArgs(BaseModel):
+    userId: UserId
+    actions: list[ActionName | ActionIn] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
+
+    def as_actions(self) -> list[ActionIn]:
+        return [ActionIn(action=item) if isinstance(item, str) else item for item in self.actions]
+
+
+class ClearUserActionsArgs(BaseModel):
+    userId: UserId
 
 
 class CachePut(BaseModel):

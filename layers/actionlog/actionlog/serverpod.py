@@ -1,0 +1,85 @@
+"""Serverpod-compatible routes, so the seed's Flutter clients work by pointing them at the API.
+
+A Serverpod client calls `POST /<endpoint>/<method>` with the arguments as named JSON fields, or (older
+clients) `POST /<endpoint>` with a `"method"` field beside them, and expects the bare JSON result: `true`,
+a list, an object. These routes reuse the layer's operations; only the envelope differs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from pydantic import BaseModel, ValidationError
+
+from actionlog.auth import Access
+from actionlog.errors import BadRequest, NotFound, StoreUnavailable
+from actionlog.http import ActionlogApi, json_response, retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """One endpoint method: its arguments, who may call it, and what it does."""
+
+    arguments: type[BaseModel]
+    access: Access
+    call: Callable[[Any], Any]
+    degraded_result: Any = None  # answered (200) instead of 503 when Redis is unavailable; None: 503
+
+
+class ServerpodEndpoint:
+    def __init__(self, name: str, methods: Mapping[str, Method], *, access: Access) -> None:
+        self.name = name
+        self.methods = methods
+        self._calling: Method | None = None  # the method of the current invocation, once parsed
+        self.api = ActionlogApi(access, on_unavailable=self._unavailable)
+        self.api.post(f"/{name}/<method>")(self._call_named_in_path)
+        self.api.post(f"/{name}")(self._call_named_in_body)
+
+    def _call_named_in_path(self, method: str) -> Response[Any]:
+        return self._call(method, self._arguments())
+
+    def _call_named_in_body(self) -> Response[Any]:
+        arguments = self._arguments()
+        method = arguments.pop("method", None)
+        if not isinstance(method, str):
+            raise BadRequest(f'name the {self.name} method in the path or in a "method" field')
+        return self._call(method, arguments)
+
+    def _call(self, name: str, arguments: dict[str, Any]) -> Response[Any]:
+        method = self._calling = self._method(name)
+        try:
+            parsed = method.arguments.model_validate(arguments)
+        except ValidationError as error:
+            fields = ", ".join(".".join(map(str, problem["loc"])) or "arguments" for problem in error.errors())
+            raise BadRequest(f"invalid arguments for {self.name}.{name}: {fields}") from None
+        self.api.authorize(method.access, user_id=getattr(parsed, "userId", None))
+        return json_response(HTTPStatus.OK, method.call(parsed))
+
+    def _method(self, name: str) -> Method:
+        self._calling = None
+        method = self.methods.get(name)
+        if method is None:
+            raise NotFound(f"{self.name} has no method {name!r}; it has {', '.join(self.methods)}")
+        return method
+
+    def _arguments(self) -> dict[str, Any]:
+        body = self.api.current_event.decoded_body or "{}"
+        try:
+            arguments = json.loads(body)
+        except ValueError:
+            raise BadRequest("request body is not valid JSON") from None
+        if not isinstance(arguments, dict):
+            raise BadRequest("arguments must be a JSON object of named fields")
+        return arguments
+
+    def _unavailable(self, error: StoreUnavailable) -> Response[Any]:
+        if self._calling is not None and self._calling.degraded_result is not None:
+            return json_response(HTTPStatus.OK, self._calling.degraded_result)
+        return json_response(
+            HTTPStatus.SERVICE_UNAVAILABLE, {"message": "the store is unavailable, retry later"}, retry_after(error)
+        )
