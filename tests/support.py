@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -9,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,3 +146,64 @@ def log_actions_as_a_warm_container(redis_url: str, user_id: str, writer: str, c
         body = {"action": "tap", "metadata": {"writer": writer, "sequence": sequence}}
         statuses.append(invoke("log_action", with_body(event, body))["statusCode"])
     return statuses
+
+
+class FlakyProxy:
+    """A loopback TCP proxy to a real Redis that dies, as a Redis server would, after N client requests.
+
+    After the cut every connection is closed and the port refuses new ones.
+    """
+
+    def __init__(self, target_port: int, *, cut_after_requests: int) -> None:
+        self._target_port = target_port
+        self._budget = cut_after_requests
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._cut = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def __enter__(self) -> FlakyProxy:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.cut()
+
+    def cut(self) -> None:
+        self._cut.set()
+        with self._lock:
+            for sock in [self._listener, *self._sockets]:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+
+    def _accept(self) -> None:
+        while not self._cut.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self._target_port))
+            with self._lock:
+                self._sockets += [client, upstream]
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, is_request: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if is_request:
+                    with self._lock:
+                        self._budget -= 1
+                        exhausted = self._budget < 0
+                    if exhausted:
+                        self.cut()
+                        return
+                sink.sendall(chunk)
+        except OSError:
+            return

@@ -113,3 +113,24 @@ def test_validation_errors_name_the_field_but_never_echo_the_input() -> None:
     assert response["statusCode"] == 422
     assert "action" in response["json"]["message"]
     assert secret not in response["body"]
+
+
+@pytest.mark.usefixtures("unreachable_redis")
+def test_a_body_that_is_not_utf8_is_a_bad_request() -> None:
+    event = {**LOG, "body": base64.b64encode(b"\xff\xfe{").decode(), "isBase64Encoded": True}
+
+    response = invoke("log_action", event)
+
+    assert response["statusCode"] == 400
+    assert "UTF-8" in response["json"]["message"]
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", "application/xml", None])
+def test_a_json_body_is_read_as_json_whatever_its_content_type(fake_server, content_type: str | None) -> None:  # type: ignore[no-untyped-def]
+    headers = {name: value for name, value in LOG["headers"].items() if name != "content-type"}
+    if content_type:
+        headers["content-type"] = content_type
+
+    response = invoke("log_action", {**LOG, "headers": headers})
+
+    assert response["statusCode"] == 201

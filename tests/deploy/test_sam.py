@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
+from dev.template import read_document
 from tests.support import ROOT, RedisServer, load_event
 
 pytestmark = pytest.mark.sam
@@ -38,15 +38,8 @@ def run_sam(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sam_cli(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """Reads !Ref, !Sub, !If and friends as plain data."""
-
-
-CloudFormationLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
-
-
 def template() -> dict:  # type: ignore[type-arg]
-    return yaml.load((ROOT / "template.yaml").read_text(), CloudFormationLoader)
+    return read_document()
 
 
 def elf_architecture(path: Path) -> str:
