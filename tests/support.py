@@ -207,3 +207,21 @@ class FlakyProxy:
                 sink.sendall(chunk)
         except OSError:
             return
+
+
+def emitted_metrics(output: str) -> dict[str, list[float]]:
+    """The CloudWatch EMF metrics in captured stdout, by name, with their values."""
+    found: dict[str, list[float]] = {}
+    for line in output.splitlines():
+        if not line.startswith("{"):
+            continue
+        document = json.loads(line)
+        if "_aws" not in document:
+            continue
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            assert directive["Namespace"] == "Actionlog"
+            assert ["service"] in directive["Dimensions"]
+            for metric in directive["Metrics"]:
+                values = document[metric["Name"]]
+                found.setdefault(metric["Name"], []).extend(values if isinstance(values, list) else [values])
+    return found

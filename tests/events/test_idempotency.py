@@ -1,0 +1,85 @@
+"""Idempotency-Key on POST /users/{userId}/actions and /batch: the same key logs once, answers the same."""
+
+import json
+
+import pytest
+import redis
+
+from tests.support import invoke, load_event, with_body, with_path
+
+pytestmark = pytest.mark.redis_server
+
+
+def with_key(event: dict, key: str) -> dict:  # type: ignore[type-arg]
+    return {**event, "headers": {**event["headers"], "idempotency-key": key}}
+
+
+def test_a_repeated_post_with_the_same_key_logs_once_and_returns_the_first_body(real_redis: redis.Redis) -> None:
+    event = with_key(load_event("log_action.json"), "3f0c2a4e-retry-1")
+
+    first = invoke("log_action", event)
+    again = invoke("log_action", event)
+
+    assert (first["statusCode"], again["statusCode"]) == (201, 201)
+    assert again["json"] == first["json"]
+    assert (first["headers"]["Idempotent-Replayed"], again["headers"]["Idempotent-Replayed"]) == ("false", "true")
+    assert real_redis.llen("user:123:actions") == 1
+
+
+def test_a_repeated_batch_with_the_same_key_logs_once(real_redis: redis.Redis) -> None:
+    event = with_key(load_event("log_batch_actions.json"), "batch-7")
+
+    responses = [invoke("log_batch_actions", event) for _ in range(3)]
+
+    assert {json.dumps(response["json"]) for response in responses} == {json.dumps({"userId": "123", "count": 3})}
+    assert real_redis.llen("user:123:actions") == 3
+
+
+def test_without_a_key_every_post_is_logged(real_redis: redis.Redis) -> None:
+    for _ in range(2):
+        invoke("log_action", load_event("log_action.json"))
+
+    assert real_redis.llen("user:123:actions") == 2
+
+
+def test_the_same_key_with_another_body_is_refused_and_logs_nothing(real_redis: redis.Redis) -> None:
+    event = with_key(load_event("log_action.json"), "k-1")
+    invoke("log_action", event)
+
+    response = invoke("log_action", with_body(event, {"action": "logout"}))
+
+    assert response["statusCode"] == 422
+    assert "Idempotency-Key" in response["json"]["message"]
+    assert real_redis.llen("user:123:actions") == 1
+
+
+def test_keys_are_per_user(real_redis: redis.Redis) -> None:
+    admin = {"jwt": {"claims": {"sub": "ops"}, "scopes": ["actionlog/admin"]}}
+    event = with_key(load_event("log_action.json"), "shared-key")
+    other = with_path(event, "/users/456/actions", userId="456")
+    other = {**other, "requestContext": {**other["requestContext"], "authorizer": admin}}
+
+    invoke("log_action", event)
+    invoke("log_action", other)
+
+    assert real_redis.llen("user:123:actions") == real_redis.llen("user:456:actions") == 1
+
+
+def test_a_malformed_key_is_a_bad_request_before_redis(real_redis: redis.Redis) -> None:
+    response = invoke("log_action", with_key(load_event("log_action.json"), "bad key with spaces"))
+
+    assert response["statusCode"] == 400
+    assert real_redis.dbsize() == 0
+
+
+def test_the_marker_is_never_written_when_the_write_fails(real_redis: redis.Redis) -> None:
+    real_redis.set("user:123:actions", "not a list")  # LPUSH will fail with WRONGTYPE inside the script
+    event = with_key(load_event("log_action.json"), "k-wrongtype")
+
+    response = invoke("log_action", event)
+
+    assert response["statusCode"] == 500
+    assert real_redis.keys("actionlog:written:*") == []
+    real_redis.delete("user:123:actions")
+    assert invoke("log_action", event)["statusCode"] == 201  # the key was not burnt by the failure
+    assert real_redis.llen("user:123:actions") == 1

@@ -1,0 +1,58 @@
+"""CloudWatch metrics in embedded metric format: the scheduled probe and the HTTP handlers."""
+
+import pytest
+import redis
+
+from tests.support import FakeLambdaContext, emitted_metrics, free_port, handler_module, invoke, load_event
+
+pytestmark = pytest.mark.redis_server
+
+
+def probe() -> dict:  # type: ignore[type-arg]
+    return handler_module("health_probe").lambda_handler(load_event("health_probe.json"), FakeLambdaContext())  # type: ignore[no-any-return]
+
+
+def test_the_probe_reports_healthy_and_its_latency(real_redis: redis.Redis, capsys: pytest.CaptureFixture[str]) -> None:
+    report = probe()
+
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert report["status"] == "ok"
+    assert metrics["RedisHealthy"] == [1.0]
+    assert len(metrics["RedisLatencyMs"]) == 1
+    assert 0 < metrics["RedisLatencyMs"][0] < 1000
+
+
+def test_the_probe_reports_unhealthy_when_redis_is_down(configure, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    configure(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+
+    report = probe()
+
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert report["status"] == "unavailable"
+    assert metrics["RedisHealthy"] == [0.0]
+    assert "RedisLatencyMs" not in metrics
+
+
+def test_handlers_count_actions_cache_hits_misses_and_redis_errors(
+    real_redis: redis.Redis,
+    configure,
+    capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
+) -> None:
+    invoke("log_batch_actions", load_event("log_batch_actions.json"))
+    invoke("cache_get", load_event("cache_get.json"))
+    invoke("cache_set", load_event("cache_set.json"))
+    invoke("cache_get", load_event("cache_get.json"))
+    configure(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    invoke("log_action", load_event("log_action.json"))
+
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert metrics["ActionsLogged"] == [3.0]
+    assert metrics["CacheMiss"] == [1.0]
+    assert metrics["CacheHit"] == [1.0]
+    assert metrics["RedisErrors"] == [1.0]
+
+
+def test_a_read_emits_no_metric_line(real_redis: redis.Redis, capsys: pytest.CaptureFixture[str]) -> None:
+    invoke("get_user_actions", load_event("get_user_actions.json"))
+
+    assert emitted_metrics(capsys.readouterr().out) == {}
