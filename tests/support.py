@@ -149,19 +149,26 @@ def log_actions_as_a_warm_container(redis_url: str, user_id: str, writer: str, c
 
 
 class FlakyProxy:
-    """A loopback TCP proxy to a real Redis that dies, as a Redis server would, after N client requests.
+    """A loopback TCP proxy to a real Redis that fails, as a server or network would, after N client requests.
 
-    After the cut every connection is closed and the port refuses new ones.
+    `failure="close"`: every connection is closed and the port refuses new ones (Redis died).
+    `failure="stall"`: connections stay open but nothing is answered any more, new ones included
+    (Redis hung, or a network path black-holed mid-stream). Without a target it is a black hole from the start.
     """
 
-    def __init__(self, target_port: int, *, cut_after_requests: int) -> None:
+    def __init__(self, target_port: int | None, *, cut_after_requests: int = 0, failure: str = "stall") -> None:
+        assert failure in ("close", "stall")
         self._target_port = target_port
         self._budget = cut_after_requests
+        self._failure = failure
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
-        self._cut = threading.Event()
+        self._failed = threading.Event()
+        self._closed = threading.Event()
+        if target_port is None:
+            self._failed.set()
 
     @property
     def url(self) -> str:
@@ -172,25 +179,37 @@ class FlakyProxy:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.cut()
+        self.close()
 
-    def cut(self) -> None:
-        self._cut.set()
+    def close(self) -> None:
+        self._failed.set()
+        self._closed.set()
         with self._lock:
             for sock in [self._listener, *self._sockets]:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
                 sock.close()
 
+    def _fail(self) -> None:
+        if self._failure == "close":
+            self.close()
+        else:
+            self._failed.set()
+
     def _accept(self) -> None:
-        while not self._cut.is_set():
+        while not self._closed.is_set():
             try:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            with self._lock:
+                self._sockets.append(client)
+            if self._failed.is_set():
+                continue  # a stalled server still accepts, and never answers
+            assert self._target_port is not None
             upstream = socket.create_connection(("127.0.0.1", self._target_port))
             with self._lock:
-                self._sockets += [client, upstream]
+                self._sockets.append(upstream)
             threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
 
@@ -202,8 +221,9 @@ class FlakyProxy:
                         self._budget -= 1
                         exhausted = self._budget < 0
                     if exhausted:
-                        self.cut()
-                        return
+                        self._fail()
+                if self._failed.is_set():
+                    continue  # swallowed: the request never reaches Redis, or the reply never returns
                 sink.sendall(chunk)
         except OSError:
             return

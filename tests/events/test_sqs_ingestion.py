@@ -155,7 +155,7 @@ def test_redis_dying_mid_batch_loses_nothing_and_logs_nothing_twice(
     bodies = [{"userId": "123", "action": f"a{n}"} for n in range(6)]
     send(sqs, queue, *bodies)
     messages = receive(sqs, queue)
-    with FlakyProxy(session_redis_server.port, cut_after_requests=3) as proxy:
+    with FlakyProxy(session_redis_server.port, cut_after_requests=3, failure="close") as proxy:
         configure(REDIS_URL=proxy.url)
 
         failed = deliver(sqs, queue, messages)

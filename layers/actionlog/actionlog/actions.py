@@ -22,7 +22,7 @@ from actionlog.redis_client import RedisClient
 # redelivered message is logged twice. Here the check, the write and the record are one atomic step.
 # The marker is set last, so a failing LPUSH (which aborts the script) leaves no marker behind, and the
 # marker shares the list's hash slot (see keys.py), so the script also runs on Redis Cluster.
-_LOG_ONCE = """
+LOG_ONCE_SCRIPT = """
 local done = redis.call('GET', KEYS[2])
 if done then
   return {0, done}
@@ -71,7 +71,7 @@ def log_actions_once(
     `receipt` is recorded with the key and handed back to every later write with the same key, e.g. the
     first HTTP response, so a retried request gets the answer of the first.
     """
-    script = redis.register_script(_LOG_ONCE)
+    script = redis.register_script(LOG_ONCE_SCRIPT)
     first, recorded = script(
         keys=[keys.actions_key(user_id), keys.write_marker_key(user_id, write_id)],
         args=[max_entries, ttl_seconds, receipt, *(entry.encode() for entry in entries)],

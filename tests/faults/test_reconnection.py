@@ -1,14 +1,11 @@
 """A warm handler (one imported module, one client) survives Redis going away and coming back."""
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-import redis
 
-from tests.support import RedisServer, free_port, invoke, load_event
+from tests.support import FlakyProxy, RedisServer, invoke, load_event
 
 pytestmark = pytest.mark.redis_server
 
@@ -54,33 +51,14 @@ def test_an_idle_connection_closed_by_the_server_is_replaced(own_redis_server: R
 
 
 @pytest.fixture
-def black_hole(configure) -> Iterator[int]:  # type: ignore[no-untyped-def]
+def black_hole(configure) -> Iterator[FlakyProxy]:  # type: ignore[no-untyped-def]
     """A loopback listener that accepts connections and never answers."""
-    listener = socket.create_server(("127.0.0.1", free_port()))
-    port = listener.getsockname()[1]
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    configure(REDIS_URL=f"redis://127.0.0.1:{port}/0")
-    yield port
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    listener.close()
+    with FlakyProxy(None) as proxy:
+        configure(REDIS_URL=proxy.url)
+        yield proxy
 
 
-def test_a_black_holed_redis_gets_a_503_within_the_socket_timeout_budget(black_hole: int) -> None:
+def test_a_black_holed_redis_gets_a_503_within_the_socket_timeout_budget(black_hole: FlakyProxy) -> None:
     response, seconds = timed("log_action", "log_action.json")
 
     assert response["statusCode"] == 503
@@ -88,7 +66,7 @@ def test_a_black_holed_redis_gets_a_503_within_the_socket_timeout_budget(black_h
     assert seconds < 3.5
 
 
-def test_the_health_check_of_a_black_holed_redis_answers_503(black_hole: int) -> None:
+def test_the_health_check_of_a_black_holed_redis_answers_503(black_hole: FlakyProxy) -> None:
     response, seconds = timed("health_check", "health_check.json")
 
     assert response["statusCode"] == 503
@@ -106,4 +84,3 @@ def test_a_fresh_process_connects_after_redis_was_down_at_its_first_call(configu
         assert invoke("health_check", load_event("health_check.json"))["statusCode"] == 200
     finally:
         server.stop()
-    assert isinstance(redis.Redis, type)
