@@ -148,6 +148,33 @@ def log_actions_as_a_warm_container(redis_url: str, user_id: str, writer: str, c
     return statuses
 
 
+def write_users_as_a_warm_container(redis_url: str, writer: str, users: list[str], rounds: int) -> int:
+    """Run in a separate process: log `rounds` actions to each of `users`, interleaved; returns how many 201s."""
+    os.environ.update({"REDIS_URL": redis_url, "AUTH_REQUIRED": "false", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    base = with_caller(load_event("log_action.json"), None)
+    created = 0
+    for sequence in range(rounds):
+        for user in users:
+            event = with_path(base, f"/users/{user}/actions", userId=user)
+            body = {"action": "tap", "metadata": {"writer": writer, "sequence": sequence}}
+            created += invoke("log_action", with_body(event, body))["statusCode"] == 201
+    return created
+
+
+def read_users_as_a_warm_container(redis_url: str, users: list[str], reads: int, limit: int) -> tuple[int, int]:
+    """Run in a separate process: read `users` repeatedly; returns (largest count seen, duplicate ids seen)."""
+    os.environ.update({"REDIS_URL": redis_url, "AUTH_REQUIRED": "false", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    base = with_query(with_caller(load_event("get_user_actions.json"), None), limit=str(limit))
+    largest = duplicates = 0
+    for number in range(reads):
+        user = users[number % len(users)]
+        body = invoke("get_user_actions", with_path(base, f"/users/{user}/actions", userId=user))["json"]
+        ids = [entry["id"] for entry in body["actions"]]
+        largest = max(largest, body["count"])
+        duplicates += len(ids) - len(set(ids))
+    return largest, duplicates
+
+
 class FlakyProxy:
     """A loopback TCP proxy to a real Redis that fails, as a server or network would, after N client requests.
 
