@@ -10,7 +10,7 @@ from fakeredis import TcpFakeServer
 
 from actionlog.redis_client import discard_client
 from actionlog.settings import get_settings
-from tests.support import RedisServer, free_port
+from tests.support import NEVER_LOGGED, RedisServer, free_port
 
 
 @pytest.fixture
@@ -86,3 +86,14 @@ def own_redis_server(configure: Callable[..., None]) -> Iterator[RedisServer]:
     configure(REDIS_URL=server.url)
     yield server
     server.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Log redaction, checked on every test of the suite: no secret-marked string in any captured output."""
+    report: pytest.TestReport = yield
+    leaked = [name for name, content in report.sections if NEVER_LOGGED in content]
+    if leaked and report.when == "call" and report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"a password, token or cached value reached the logs ({', '.join(leaked)})"
+    return report

@@ -272,3 +272,8 @@ def emitted_metrics(output: str) -> dict[str, list[float]]:
                 values = document[metric["Name"]]
                 found.setdefault(metric["Name"], []).extend(values if isinstance(values, list) else [values])
     return found
+
+
+# Passwords, tokens and cached values in the tests and events/ carry this marker; tests/conftest.py fails any
+# test whose log output (stdout, stderr, logging) contains it.
+NEVER_LOGGED = "NEVER-LOGGED"
