@@ -3,6 +3,7 @@
 redis-py reconnects by itself: a connection that failed is dropped and the next command opens a new
 one, a connection idle for longer than `health_check_interval` is PINGed (and replaced) before reuse,
 which matters because a thawed Lambda container often holds a socket the server already closed.
+(redis-py's cluster client ignores `health_check_interval`; there a dead socket costs one retry instead.)
 Timeouts and retries are sized for Lambda, not redis-py's defaults (5 s, 10 retries).
 """
 
@@ -86,6 +87,11 @@ def create_client(settings: Settings) -> RedisClient:
         options["ssl_check_hostname"] = True
         if settings.redis_tls_ca_certs:
             options["ssl_ca_certs"] = settings.redis_tls_ca_certs
+    if settings.redis_cluster:
+        # Re-read the slot map on every MOVED or connection error. redis-py counts such errors per pipeline
+        # and refreshes only on the 5th; each MULTI here is a new pipeline, so after a failover a warm
+        # container's writes, cache reads and health checks would go to the dead primary until a cold start.
+        options["reinitialize_steps"] = 1
     client_class: type[Redis] | type[RedisCluster] = RedisCluster if settings.redis_cluster else Redis
     if settings.redis_url:
         return client_class.from_url(settings.redis_url, **options)
