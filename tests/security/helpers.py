@@ -36,6 +36,12 @@ class Output:
         assert len(found) == 1, f"expected one {message!r} record in {self.records()}"
         return found[0]
 
+    def failure(self) -> dict[str, Any]:
+        """The one log record that names the cause of a failure (its `cause` field)."""
+        found = [record for record in self.records() if "cause" in record]
+        assert len(found) == 1, f"expected one record with a cause in {self.records()}"
+        return found[0]
+
 
 def timed_invoke(operation: str, event: dict[str, Any]) -> tuple[dict[str, Any], float]:
     """The handler's response and how long it took to answer."""

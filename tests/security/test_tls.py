@@ -12,17 +12,19 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
 
 from tests.security.helpers import FAST_SECONDS, Output, log_one_action, read_actions
-from tests.support import RedisServer, free_port, redis_server_binary
+from tests.support import NEVER_LOGGED, RedisServer, free_port, redis_server_binary
 
 pytestmark = pytest.mark.redis_server
 
 # ElastiCache with in-transit encryption usually also has an AUTH token; the tests use one so that they
 # can show it never reaches a log line.
-PASSWORD = "tls-auth-token-5c1e9b"
+PASSWORD = f"{NEVER_LOGGED}-tls-auth-token"
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,22 @@ def openssl(directory: Path, *args: str) -> None:
 def make_ca(directory: Path, name: str) -> tuple[Path, Path]:
     # EC keys: generating them takes milliseconds, where RSA takes a noticeable part of a second.
     openssl(directory, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{name}.key")
+    # Python 3.13 verifies strictly (VERIFY_X509_STRICT): a CA certificate needs its key usage.
     openssl(directory, "req", "-x509", "-new", "-key", f"{name}.key", "-subj", f"/CN={name}", "-days", "2",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
             "-out", f"{name}.pem")  # fmt: skip
     return directory / f"{name}.pem", directory / f"{name}.key"
 
 
 def make_server_certificate(directory: Path, name: str, ca: tuple[Path, Path], alt_names: str) -> tuple[Path, Path]:
-    (directory / f"{name}.ext").write_text(f"subjectAltName={alt_names}\n")
+    extensions = [
+        f"subjectAltName={alt_names}",
+        "basicConstraints=critical,CA:FALSE",
+        "keyUsage=critical,digitalSignature",
+        "extendedKeyUsage=serverAuth",
+        "authorityKeyIdentifier=keyid",  # also required by strict verification
+    ]
+    (directory / f"{name}.ext").write_text("\n".join(extensions) + "\n")
     openssl(directory, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{name}.key")
     openssl(directory, "req", "-new", "-key", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.csr")
     openssl(directory, "x509", "-req", "-in", f"{name}.csr", "-CA", str(ca[0]), "-CAkey", str(ca[1]),
@@ -114,17 +125,27 @@ def tls_settings(port: int, ca: Path) -> dict[str, str]:
     }
 
 
-def assert_unavailable_without_secrets(output: Output, response: dict[str, object], seconds: float) -> None:
-    assert response["statusCode"] == 503
+def assert_unavailable_without_secrets(output: Output, response: dict[str, Any], seconds: float) -> None:
+    assert (response["statusCode"], response["headers"]["Retry-After"]) == (503, "1")
     assert seconds < FAST_SECONDS
-    record = output.record("Redis unavailable; the next call reconnects")
-    assert record["cause"] == "ConnectionError"
+    assert output.failure()["cause"] == "ConnectionError"  # redis-py's; the TLS reason is only in its chain
     assert PASSWORD not in output.everything
+
+
+def answers_ping(port: int, ca: Path, *, check_hostname: bool) -> bool:
+    """Whether a client of the test's own, verifying as told, gets through: the server itself is fine."""
+    options = {"ssl": True, "ssl_ca_certs": str(ca), "ssl_check_hostname": check_hostname}
+    with redis.Redis(host="127.0.0.1", port=port, password=PASSWORD, socket_timeout=2, **options) as client:
+        return bool(client.ping())
 
 
 @pytest.mark.parametrize("url", [False, True], ids=["REDIS_TLS with host and port", "rediss URL"])
 def test_given_the_servers_ca_when_an_action_is_logged_over_tls_then_it_reads_back(
-    tls_server: TlsServer, certificates: Certificates, configure: Callable[..., None], url: bool
+    tls_server: TlsServer,
+    certificates: Certificates,
+    configure: Callable[..., None],
+    output: Callable[[], Output],
+    url: bool,
 ) -> None:
     settings = tls_settings(tls_server.tls_port, certificates.ca)
     if url:
@@ -132,7 +153,8 @@ def test_given_the_servers_ca_when_an_action_is_logged_over_tls_then_it_reads_ba
         settings = {**settings, "REDIS_URL": f"rediss://localhost:{tls_server.tls_port}/0"}
         del settings["REDIS_TLS"], settings["REDIS_HOST"], settings["REDIS_PORT"]
     configure(**settings)
-    tls_server.server.client(password=PASSWORD).flushall()
+    with tls_server.server.client(password=PASSWORD) as admin:
+        admin.flushall()
 
     logged, _ = log_one_action()
     read = read_actions()
@@ -140,7 +162,8 @@ def test_given_the_servers_ca_when_an_action_is_logged_over_tls_then_it_reads_ba
     assert logged["statusCode"] == 201
     assert read["statusCode"] == 200
     assert [entry["id"] for entry in read["json"]["actions"]] == [logged["json"]["entry"]["id"]]
-    assert "degraded" not in read["json"] or read["json"]["degraded"] is not True
+    assert not read["json"].get("degraded")
+    assert output().record("Redis connection initialised")["tls"] is True
 
 
 def test_given_an_untrusted_ca_when_an_action_is_logged_then_the_answer_is_a_fast_503(
@@ -154,6 +177,7 @@ def test_given_an_untrusted_ca_when_an_action_is_logged_then_the_answer_is_a_fas
     response, seconds = log_one_action()
 
     assert_unavailable_without_secrets(output(), response, seconds)
+    assert answers_ping(tls_server.tls_port, certificates.ca, check_hostname=True)
 
 
 def test_given_a_certificate_for_another_host_name_when_an_action_is_logged_then_the_answer_is_a_fast_503(
@@ -162,12 +186,13 @@ def test_given_a_certificate_for_another_host_name_when_an_action_is_logged_then
     configure: Callable[..., None],
     output: Callable[[], Output],
 ) -> None:
-    # The chain is valid (our CA signed it): only the host name check can refuse this server.
     configure(**tls_settings(wrong_name_server.tls_port, certificates.ca))
 
     response, seconds = log_one_action()
 
     assert_unavailable_without_secrets(output(), response, seconds)
+    # The chain is valid (the trusted CA signed it): only the host name check refuses this server.
+    assert answers_ping(wrong_name_server.tls_port, certificates.ca, check_hostname=False)
 
 
 def test_given_tls_off_when_the_tls_port_is_used_then_the_answer_is_a_fast_503_not_a_hang(
@@ -178,3 +203,22 @@ def test_given_tls_off_when_the_tls_port_is_used_then_the_answer_is_a_fast_503_n
     response, seconds = log_one_action()
 
     assert_unavailable_without_secrets(output(), response, seconds)
+
+
+@pytest.mark.parametrize("case", ["untrusted CA", "another host name"])
+def test_given_a_server_that_fails_verification_when_an_action_is_logged_then_the_log_names_the_certificate(
+    tls_server: TlsServer,
+    wrong_name_server: TlsServer,
+    certificates: Certificates,
+    configure: Callable[..., None],
+    output: Callable[[], Output],
+    case: str,
+) -> None:
+    if case == "untrusted CA":
+        configure(**tls_settings(tls_server.tls_port, certificates.untrusted_ca))
+    else:
+        configure(**tls_settings(wrong_name_server.tls_port, certificates.ca))
+
+    log_one_action()
+
+    assert output().failure().get("rootCause") == "SSLCertVerificationError"

@@ -135,3 +135,15 @@ def test_a_connection_failure_keeps_the_client_which_reconnects_by_itself(config
         redis_client.report_failure(error)
 
     assert redis_client.get_redis() is first
+
+
+def test_a_permission_failure_keeps_the_client_since_a_new_login_cannot_fix_an_acl(configure) -> None:  # type: ignore[no-untyped-def]
+    from redis.exceptions import NoPermissionError
+
+    first = redis_client.get_redis()
+    try:
+        raise StoreUnavailable("noperm") from NoPermissionError("NOPERM no permissions to run the 'lpush' command")
+    except StoreUnavailable as error:
+        redis_client.report_failure(error)
+
+    assert redis_client.get_redis() is first

@@ -67,8 +67,25 @@ class StoreUnavailable(ActionlogError):
         return type(self.__cause__).__name__ if self.__cause__ else "unknown"
 
     @property
+    def root_cause(self) -> str:
+        """The innermost failure's class name, e.g. SSLCertVerificationError under redis-py's ConnectionError.
+
+        redis-py raises its ConnectionError while handling the socket's own error, so what an operator needs
+        (a certificate, a reset, a refused port) is only in the exception chain. A class name: never a secret.
+        """
+        error = self.__cause__
+        while error is not None and (error.__cause__ or error.__context__) is not None:
+            error = error.__cause__ or error.__context__
+        return type(error).__name__ if error is not None else "unknown"
+
+    @property
     def is_authentication_failure(self) -> bool:
-        return isinstance(self.__cause__, (redis_errors.AuthenticationError, redis_errors.NoPermissionError))
+        return isinstance(self.__cause__, redis_errors.AuthenticationError)
+
+    @property
+    def is_permission_failure(self) -> bool:
+        """NOPERM: our user may not run a command or touch a key. Its ACL must change; a new login won't help."""
+        return isinstance(self.__cause__, redis_errors.NoPermissionError)
 
 
 # Failures that mean "Redis is not usable right now". AuthenticationError and BusyLoadingError are

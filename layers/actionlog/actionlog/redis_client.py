@@ -48,12 +48,17 @@ def get_redis() -> RedisClient:
 
 def report_failure(error: StoreUnavailable) -> None:
     """Called when an operation found Redis unavailable; makes the next call start clean."""
-    if error.is_authentication_failure:
-        logger.error("Redis authentication failed", extra={"cause": error.cause})
+    where = {"cause": error.cause, "rootCause": error.root_cause}
+    if error.is_permission_failure:
+        # ACL changes reach live connections at once, so the client is kept: dropping it would only read the
+        # secret again and log in again on every request until an operator fixes the user's ACL.
+        logger.error("Redis refused a command: check the ACL of Actionlog's user", extra=where)
+    elif error.is_authentication_failure:
+        logger.error("Redis authentication failed", extra=where)
         # The password may have been rotated: drop the client so the secret is fetched again.
         discard_client()
     else:
-        logger.warning("Redis unavailable; the next call reconnects", extra={"cause": error.cause})
+        logger.warning("Redis unavailable; the next call reconnects", extra=where)
 
 
 def discard_client() -> None:
