@@ -5,13 +5,9 @@ with its event) is measured next to a raw process that imports redis and does th
 the two alternating within each round. Then `python -X importtime` shows where the slowest handler's imports go.
 """
 
-
-
 from __future__ import annotations
 
-import compileall
 import json
-import shutil
 import statistics
 import subprocess
 import time
@@ -19,16 +15,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from py_compile import PycInvalidationMode
 
 from bench import floors
-from bench.operations import OPERATIONS, ROOT, Operation, operation
+from bench.operations import OPERATIONS, ROOT, Operation
 from bench.process import PYTHON, SOURCE_LAYER, handler_environment
 from bench.timing import quartiles
 
 MARKER = "bench:responded"
 IMPORTS_SHOWN = 15
-WHAT_IF_OPERATION = "log one"
 
 # The child programs, kept to what a Lambda runtime does around the handler: read the event, import, invoke.
 HANDLER_PROGRAM = f"""
@@ -71,9 +65,9 @@ class Layout:
 
 
 def deployed_layout(build_dir: Path, layer_id: str, function_ids: dict[str, str]) -> Layout:
-    """The built artifacts as Lambda mounts them: read-only and without .pyc, so every import compiles."""
+    """The built artifacts as Lambda mounts them: read-only, with the .pyc `make build` compiles in."""
     return Layout(
-        description="`sam build` artifacts for this machine, run with `python -S`, no .pyc (as deployed)",
+        description="`make build` artifacts (with .pyc) for this machine, run with `python -S` (as deployed)",
         layer=build_dir / layer_id / "python",
         functions={name: build_dir / logical_id for name, logical_id in function_ids.items()},
         isolated=True,
@@ -90,21 +84,6 @@ def source_layout(cache_dir: Path) -> Layout:
         functions={op.function: ROOT / "functions" / op.function for op in OPERATIONS},
         isolated=False,
         bytecode={"PYTHONPYCACHEPREFIX": str(cache_dir)},
-    )
-
-
-def precompiled_layout(deployed: Layout, function: str, workdir: Path) -> Layout:
-    """What if the build shipped .pyc: a copy of the layer and one function, compiled for any mtime."""
-    layer = shutil.copytree(deployed.layer, workdir / "layer")
-    code = shutil.copytree(deployed.functions[function], workdir / "function")
-    for directory in (layer, code):
-        compileall.compile_dir(directory, quiet=1, workers=0, invalidation_mode=PycInvalidationMode.UNCHECKED_HASH)
-    return Layout(
-        description="the same artifacts with .pyc compiled in (`compileall --invalidation-mode unchecked-hash`)",
-        layer=layer,
-        functions={function: code},
-        isolated=True,
-        bytecode={"PYTHONDONTWRITEBYTECODE": "1"},
     )
 
 
@@ -200,12 +179,6 @@ def result(op: Operation, handler_times: list[float], raw_times: list[float]) ->
     )
 
 
-def what_if_precompiled(deployed: Layout, redis_url: str, workdir: Path, rounds: int) -> ColdResult:
-    op = operation(WHAT_IF_OPERATION)
-    layout = precompiled_layout(deployed, op.function, workdir / "precompiled")
-    return measure(ColdRunner(layout, redis_url, workdir), [op], rounds)[0]
-
-
 @dataclass(frozen=True)
 class ImportedModule:
     name: str
@@ -251,19 +224,17 @@ def parse_importtime(stderr: str) -> list[tuple[str, int, int, int]]:
 class ColdReport:
     layout: str
     results: list[ColdResult]
-    precompiled: ColdResult | None  # the what-if, measured only on the deployed layout
     imports_of: str  # the slowest function, whose imports are broken down
     imports: list[ImportedModule]
 
 
 def run(layout: Layout, redis_url: str, workdir: Path, *, rounds: int, import_runs: int) -> ColdReport:
-    """Every operation's function; on the deployed layout, also the what-if of shipping .pyc."""
+    """Every operation's function, and the import breakdown of the slowest."""
     results = measure(ColdRunner(layout, redis_url, workdir), OPERATIONS, rounds)
     slowest = max(results, key=lambda result: result.handler_ms).function
     return ColdReport(
         layout=layout.description,
         results=results,
-        precompiled=what_if_precompiled(layout, redis_url, workdir, rounds) if layout.as_deployed else None,
         imports_of=slowest,
         imports=import_breakdown(layout, slowest, import_runs, workdir),
     )

@@ -1,7 +1,5 @@
 """Fresh processes that run handlers, each with the import path and environment of a Lambda container."""
 
-
-
 from __future__ import annotations
 
 import json

@@ -230,8 +230,6 @@ def cold_row(result: ColdResult, label: str | None = None) -> list[str]:
 def cold_section(results: Results) -> str:
     cold = results.cold
     rows = [cold_row(result) for result in cold.results]
-    if cold.precompiled is not None:
-        rows.append(cold_row(cold.precompiled, f"{cold.precompiled.function}, .pyc shipped (what-if)"))
     samples = cold.results[0].samples
     imports = [
         ["\u00a0\u00a0" * module.depth + f"`{module.name}`", f"{module.cumulative_ms:,.1f}", f"{module.self_ms:,.1f}"]

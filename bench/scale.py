@@ -4,8 +4,6 @@ redis-benchmark runs LPUSH with the same number of clients: the nearest of its b
 MULTI LPUSH LTRIM EXEC, and the server's ceiling for one command per round trip.
 """
 
-
-
 from __future__ import annotations
 
 import csv

@@ -1,7 +1,5 @@
 """The redis-server every measurement runs against: the bench's own, on a free loopback port, with no persistence."""
 
-
-
 from __future__ import annotations
 
 import shutil

@@ -58,7 +58,13 @@ def deployed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_dir = tmp_path_factory.mktemp("sam-build")
     result = run_sam("build", "--build-dir", str(build_dir))
     assert result.returncode == 0, result.stdout + result.stderr
+    precompile(build_dir)
     return build_dir
+
+
+def precompile(build_dir: Path) -> None:
+    """What `make build` does after `sam build`."""
+    subprocess.run(["make", "-s", "precompile", f"BUILD_DIR={build_dir}"], cwd=ROOT, check=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +78,7 @@ def local_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (workdir / "template.yaml").write_text(source.replace("arm64", local_arch))
     result = run_sam("build", "--build-dir", str(workdir / "build"), "--template-file", str(workdir / "template.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr
+    precompile(workdir / "build")
     return workdir / "build"
 
 
@@ -90,6 +97,16 @@ def test_every_function_is_built_with_its_handler_and_the_layer_holds_the_packag
         assert (deployed_build / name / "app.py").is_file(), name
     layer = deployed_build / "ActionlogLayer" / "python"
     assert (layer / "actionlog" / "redis_client.py").is_file()
+
+
+def test_the_deployed_layer_ships_bytecode_lambda_uses_without_checking_timestamps(deployed_build: Path) -> None:
+    package = deployed_build / "ActionlogLayer" / "python" / "actionlog"
+
+    for source in package.glob("*.py"):
+        compiled = package / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        assert compiled.is_file(), source.name
+        flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
+        assert flags == 0b01, f"{compiled.name} is not an unchecked-hash pyc"
 
 
 ROUND_TRIP = """
