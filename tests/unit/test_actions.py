@@ -76,3 +76,24 @@ def test_an_entry_that_is_not_json_is_returned_raw_rather_than_failing_the_read(
     entry = actions.decode_entry("{action: 'login', timestamp: '2025-10-15'}")
 
     assert entry.model_dump()["raw"] == "{action: 'login', timestamp: '2025-10-15'}"
+
+
+def test_entries_json_reuses_well_formed_entries_as_stored() -> None:
+    stored = [entry.encode() for entry in entries("b", "a")]
+
+    assert actions.entries_json(stored) == "[" + ",".join(stored) + "]"
+
+
+def test_entries_json_rebuilds_entries_of_other_shapes_into_the_contracts_shape() -> None:
+    seed_without_metadata = '{"action":"login","timestamp":"2025-10-15T14:20:00Z"}'
+    not_json = "{action: 'login', timestamp: '2025-10-15'}"
+
+    decoded = json.loads(actions.entries_json([seed_without_metadata, not_json, "[1, 2]"]))
+
+    assert decoded[0] == {"action": "login", "timestamp": "2025-10-15T14:20:00Z", "metadata": {}}
+    assert decoded[1] == {"action": "", "timestamp": "", "metadata": {}, "raw": not_json}
+    assert decoded[2] == {"action": "", "timestamp": "", "metadata": {}, "raw": "[1, 2]"}
+
+
+def test_entries_json_of_nothing_is_an_empty_array() -> None:
+    assert actions.entries_json([]) == "[]"

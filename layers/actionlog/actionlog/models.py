@@ -103,7 +103,8 @@ class ActionEntry(BaseModel):
     @classmethod
     def record(cls, action: ActionIn, *, now: datetime | None = None) -> Self:
         moment = action.timestamp or now or datetime.now(UTC)
-        return cls(
+        # model_construct: every field comes from a validated ActionIn or is made here.
+        return cls.model_construct(
             action=action.action,
             timestamp=utc_timestamp(moment),
             metadata=action.metadata,
@@ -111,7 +112,8 @@ class ActionEntry(BaseModel):
         )
 
     def encode(self) -> str:
-        return encode_json(self.model_dump())
+        """The entry as stored: compact JSON, UTF-8 kept as is (pydantic-core's encoder, one pass)."""
+        return self.model_dump_json()
 
 
 # Arguments of the seed's Serverpod endpoint methods (named JSON fields).
