@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
@@ -101,7 +101,7 @@ class ActionEntry(BaseModel):
     id: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @classmethod
-    def record(cls, action: ActionIn, *, now: datetime | None = None) -> Self:
+    def record(cls, action: ActionIn, *, now: datetime | None = None) -> ActionEntry:
         moment = action.timestamp or now or datetime.now(UTC)
         # model_construct: every field comes from a validated ActionIn or is made here.
         return cls.model_construct(
