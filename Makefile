@@ -24,6 +24,8 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+openapi: $(VENV)/.installed ; $(BIN)/python -m dev.openapi
+
 bench: $(VENV)/.installed $(SAM_VENV)/.installed  ## Benchmarks against a real redis-server; writes bench/RESULTS.md
 	SAM_CLI=$(SAM) $(BIN)/python -m bench
 

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from dev.gateway import (
     HttpRequest,
@@ -176,6 +176,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return json_response(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "local API error (see its log)"}), ""
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers any other method (TRACE, CONNECT, QUERY, ...) with its own 501 HTML page; API
+        # Gateway routes every method, so they go to the route table too (405 or 404, as JSON).
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

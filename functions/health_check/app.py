@@ -23,8 +23,12 @@ app = ActionlogApi(Access.PUBLIC, on_unavailable=unhealthy)
 @app.get("/health")
 def health_check() -> Response[HealthReport]:
     report = health.check(redis=get_redis())
-    status = HTTPStatus.OK if report.status == "ok" else HTTPStatus.SERVICE_UNAVAILABLE
-    return json_response(status, report)
+    if report.status == "ok":
+        return json_response(HTTPStatus.OK, report)
+    # Redis answered but failed the write or read test: still a 503, and every 503 says when to retry.
+    return json_response(
+        HTTPStatus.SERVICE_UNAVAILABLE, report, {"Retry-After": str(StoreUnavailable.retry_after_seconds)}
+    )
 
 
 lambda_handler = app.lambda_handler

@@ -1,12 +1,11 @@
 """The seed's Serverpod endpoint `redisHealth`: check() (public) and info() (admin)."""
 
-from typing import Any
-
 from pydantic import BaseModel
 
 from actionlog import health
 from actionlog.auth import Access
 from actionlog.errors import StoreUnavailable
+from actionlog.models import HealthReport, ServerInfo
 from actionlog.redis_client import get_redis, report_failure
 from actionlog.serverpod import Method, ServerpodEndpoint
 
@@ -15,18 +14,18 @@ class NoArguments(BaseModel):
     pass
 
 
-def check(_: NoArguments) -> dict[str, Any]:
+def check(_: NoArguments) -> HealthReport:
     """The health report, healthy or not: the seed's check() returns it rather than failing."""
     try:
         report = health.check(redis=get_redis())
     except StoreUnavailable as error:
         report_failure(error)
         report = health.unavailable_report(error)
-    return report.model_dump(mode="json")
+    return report
 
 
-def info(_: NoArguments) -> dict[str, Any]:
-    return health.server_info(redis=get_redis()).model_dump(mode="json")
+def info(_: NoArguments) -> ServerInfo:
+    return health.server_info(redis=get_redis())
 
 
 endpoint = ServerpodEndpoint(

@@ -11,10 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NoReturn
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -41,7 +42,7 @@ class ActionlogApi(APIGatewayHttpResolver):
     """An HTTP API (payload 2.0) resolver for one Actionlog route."""
 
     def __init__(self, access: Access, *, on_unavailable: UnavailableResponse | None = None) -> None:
-        super().__init__(enable_validation=True)
+        super().__init__(enable_validation=True, json_body_deserializer=parse_json)
         self.access = access
         self._on_unavailable = on_unavailable or _unavailable
         self.exception_handler(RequestValidationError)(_invalid_request)
@@ -128,6 +129,32 @@ class ActionlogApi(APIGatewayHttpResolver):
         report_failure(error)
         count("RedisErrors")
         return self._on_unavailable(error)
+
+
+def parse_json(text: str) -> Any:
+    """A request body as JSON (RFC 8259), or json.JSONDecodeError, which the resolver answers with 400.
+
+    Python's json module would also take NaN, Infinity and numbers that overflow to infinity, which are stored as
+    text no JSON parser reads back; and it raises RecursionError for a body nested deeper than the interpreter's
+    limit and ValueError for an integer of over 4300 digits. All of those are the caller's invalid JSON, not a 500.
+    """
+    try:
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite_float)
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as error:
+        raise json.JSONDecodeError(f"not JSON: {type(error).__name__}", text, 0) from None
+
+
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("the number is too large for a double")
+    return number
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response[Any]:

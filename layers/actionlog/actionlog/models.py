@@ -48,6 +48,10 @@ def _number_as_text(value: Any) -> Any:
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("timestamp must include a time zone, e.g. 2025-10-15T14:30:00Z")
+    try:
+        moment.astimezone(UTC)  # stored in UTC: 0001-01-01T00:00:00+01:00 has no UTC year to store
+    except OverflowError:
+        raise ValueError("timestamp must fall within the years 1 to 9999 in UTC") from None
     return moment
 
 

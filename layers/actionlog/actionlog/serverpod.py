@@ -7,7 +7,6 @@ a list, an object. These routes reuse the layer's operations; only the envelope 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from actionlog.auth import Access
 from actionlog.errors import BadRequest, NotFound, StoreUnavailable
-from actionlog.http import ActionlogApi, json_response, retry_after
+from actionlog.http import ActionlogApi, json_response, parse_json, retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +69,7 @@ class ServerpodEndpoint:
     def _arguments(self) -> dict[str, Any]:
         body = self.api.current_event.decoded_body or "{}"
         try:
-            arguments = json.loads(body)
+            arguments = parse_json(body)
         except ValueError:
             raise BadRequest("request body is not valid JSON") from None
         if not isinstance(arguments, dict):
