@@ -8,81 +8,38 @@ import json
 import os
 import shutil
 import socket
-import subprocess
-import tempfile
 import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-import redis
+
+import dev.redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 REQUIRE_REDIS_SERVER = "ACTIONLOG_REQUIRE_REDIS_SERVER"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+free_port = dev.redis_server.free_port
 
 
 def redis_server_binary() -> str:
     """The redis-server binary, or a skip (a failure when CI demands real servers)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         reason = "redis-server is not installed (apt-get install -y redis-server); real-Redis tests cannot run"
         if os.environ.get(REQUIRE_REDIS_SERVER) == "1":
             pytest.fail(reason)
         pytest.skip(reason)
-    return binary
+    return dev.redis_server.redis_server_binary()
 
 
-@dataclass
-class RedisServer:
-    """A redis-server on a loopback port, which a test may stop and start again on the same port."""
-
-    port: int = field(default_factory=free_port)
-    extra_args: tuple[str, ...] = ()
-    process: subprocess.Popen[bytes] | None = None
-    workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="actionlog-redis-"))
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+class RedisServer(dev.redis_server.RedisServer):
+    """dev.redis_server.RedisServer, skipped (or failed under CI) where redis-server is missing."""
 
     def start(self) -> RedisServer:
-        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        args += ["--appendonly", "no", "--dir", self.workdir, *self.extra_args]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._wait_until_ready()
+        redis_server_binary()
+        super().start()
         return self
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
-
-    def client(self, **options: Any) -> redis.Redis:
-        return redis.Redis(port=self.port, decode_responses=True, socket_timeout=2, **options)
-
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + 10
-        probe = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=0.5)
-        while time.monotonic() < deadline:
-            try:
-                if probe.ping():
-                    return
-            except redis.exceptions.RedisError:
-                time.sleep(0.02)
-            finally:
-                probe.close()
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
 
 
 def load_event(name: str) -> dict[str, Any]:
