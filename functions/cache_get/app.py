@@ -1,6 +1,5 @@
 """GET /cache/{key}: the stored value and its remaining TTL; 404 when absent."""
 
-import json
 from http import HTTPStatus
 from typing import Annotated
 
@@ -27,7 +26,7 @@ def cache_get(key: Annotated[str, Path(pattern=CACHE_KEY_PATTERN)]) -> Response[
     count("CacheMiss" if cached is None else "CacheHit")
     if cached is None:
         raise NotFound(f"no cached value for {key}")
-    value = json.loads(cached.encoded)
+    value = cache.decode(cached)
     return json_response(HTTPStatus.OK, CacheGetResponse(key=key, value=value, ttlSeconds=cached.ttl_seconds))
 
 

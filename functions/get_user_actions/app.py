@@ -34,9 +34,11 @@ app = ActionlogApi(Access.OWNER, on_unavailable=degraded_read)
 )
 def get_user_actions(
     userId: Annotated[str, Path(pattern=USER_ID_PATTERN)],
-    limit: Annotated[int, Query(ge=1)] = DEFAULT_LIMIT,
+    limit: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response[str]:
     max_entries = get_settings().actions_max_entries
+    if limit is None:
+        limit = min(DEFAULT_LIMIT, max_entries)
     if limit > max_entries:
         raise BadRequest(f"limit must be between 1 and {max_entries}")
     stored = actions.recent_actions(userId, limit, redis=get_redis())

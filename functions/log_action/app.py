@@ -9,6 +9,7 @@ from actionlog.auth import Access
 from actionlog.http import ActionlogApi
 from actionlog.keys import USER_ID_PATTERN
 from actionlog.models import ActionEntry, ActionIn, LogActionResponse
+from actionlog.redis_client import get_redis
 
 app = ActionlogApi(Access.OWNER)
 
@@ -18,7 +19,8 @@ def log_action(
     userId: Annotated[str, Path(pattern=USER_ID_PATTERN)], action: Annotated[ActionIn, Body(embed=False)]
 ) -> Response[LogActionResponse]:
     entry = ActionEntry.record(action)
-    return app.log_actions("log_action", userId, [entry], LogActionResponse(userId=userId, entry=entry))
+    response = LogActionResponse(userId=userId, entry=entry)
+    return app.log_actions("log_action", userId, [entry], response, redis=get_redis())
 
 
 lambda_handler = app.lambda_handler

@@ -9,6 +9,7 @@ from actionlog.auth import Access
 from actionlog.http import ActionlogApi
 from actionlog.keys import USER_ID_PATTERN
 from actionlog.models import ActionEntry, BatchIn, LogBatchResponse
+from actionlog.redis_client import get_redis
 
 app = ActionlogApi(Access.OWNER)
 
@@ -18,7 +19,8 @@ def log_batch_actions(
     userId: Annotated[str, Path(pattern=USER_ID_PATTERN)], batch: Annotated[BatchIn, Body(embed=False)]
 ) -> Response[LogBatchResponse]:
     entries = [ActionEntry.record(action) for action in batch.actions]
-    return app.log_actions("log_batch_actions", userId, entries, LogBatchResponse(userId=userId, count=len(entries)))
+    response = LogBatchResponse(userId=userId, count=len(entries))
+    return app.log_actions("log_batch_actions", userId, entries, response, redis=get_redis())
 
 
 lambda_handler = app.lambda_handler

@@ -107,7 +107,7 @@ def entries_json(stored: Sequence[str]) -> str:
 
 def _entry_json(stored: str) -> str:
     try:
-        parsed = pydantic_core.from_json(stored)
+        parsed = pydantic_core.from_json(stored, allow_inf_nan=False)
     except ValueError:
         parsed = None
     if (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from actionlog.errors import translate_store_errors
 from actionlog.redis_client import RedisClient
@@ -12,6 +14,14 @@ from actionlog.redis_client import RedisClient
 class CachedValue:
     encoded: str
     ttl_seconds: int | None
+
+
+def decode(cached: CachedValue) -> Any:
+    """The stored JSON value; a value another client stored that is not JSON is returned as its text."""
+    try:
+        return json.loads(cached.encoded)
+    except ValueError:
+        return cached.encoded
 
 
 @translate_store_errors

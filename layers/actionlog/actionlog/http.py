@@ -28,10 +28,13 @@ from actionlog.auth import Access, Caller, authorize
 from actionlog.errors import ActionlogError, BadRequest, PayloadTooLarge, StoreUnavailable, Unprocessable
 from actionlog.models import ActionEntry, encode_json
 from actionlog.observability import count, flushing_metrics, logger
-from actionlog.redis_client import get_redis, report_failure
+from actionlog.redis_client import RedisClient, report_failure
 from actionlog.settings import get_settings
 
 MAX_BODY_BYTES = 1024 * 1024
+# pydantic-core stops serialising at about 250 levels; no Actionlog document needs more than a few.
+MAX_JSON_DEPTH = 64
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 IDEMPOTENCY_KEY_HEADER = "idempotency-key"
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
@@ -85,7 +88,7 @@ class ActionlogApi(APIGatewayHttpResolver):
         authorize(access, Caller.from_event(self.current_event.raw_event), user_id=user_id, settings=get_settings())
 
     def log_actions(
-        self, operation: str, user_id: str, entries: Sequence[ActionEntry], response: BaseModel
+        self, operation: str, user_id: str, entries: Sequence[ActionEntry], response: BaseModel, *, redis: RedisClient
     ) -> Response[Any]:
         """Log `entries` and answer 201 `response`; with an Idempotency-Key header, at most once per key.
 
@@ -95,7 +98,7 @@ class ActionlogApi(APIGatewayHttpResolver):
         max_entries = get_settings().actions_max_entries
         key = self._idempotency_key()
         if key is None:
-            actions.log_actions(user_id, entries, max_entries=max_entries, redis=get_redis())
+            actions.log_actions(user_id, entries, max_entries=max_entries, redis=redis)
             count("ActionsLogged", len(entries))
             return json_response(HTTPStatus.CREATED, response)
         fingerprint = hashlib.sha256((self.current_event.decoded_body or "").encode()).hexdigest()
@@ -106,7 +109,7 @@ class ActionlogApi(APIGatewayHttpResolver):
             write_id=f"http:{operation}:{key}",
             receipt=receipt,
             max_entries=max_entries,
-            redis=get_redis(),
+            redis=redis,
         )
         first = json.loads(write.receipt)
         if first["request"] != fingerprint:
@@ -137,13 +140,41 @@ def parse_json(text: str) -> Any:
     Python's json module would also take NaN, Infinity and numbers that overflow to infinity, which are stored as
     text no JSON parser reads back; and it raises RecursionError for a body nested deeper than the interpreter's
     limit and ValueError for an integer of over 4300 digits. All of those are the caller's invalid JSON, not a 500.
+    So are documents nested deeper than MAX_JSON_DEPTH and strings with lone surrogates, which parse but cannot be
+    stored or serialised again.
     """
     try:
-        return json.loads(text, parse_constant=_not_json, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_not_json, parse_float=_finite_float)
     except json.JSONDecodeError:
         raise
     except (ValueError, RecursionError) as error:
         raise json.JSONDecodeError(f"not JSON: {type(error).__name__}", text, 0) from None
+    # The walk is needed only when the text could hold what it looks for: deep nesting, or a \\uD800-style
+    # escape that decodes to a lone surrogate (valid JSON, but no UTF-8 encoder can store it).
+    might_be_deep = text.count("[") + text.count("{") > MAX_JSON_DEPTH
+    if (might_be_deep or _SURROGATE_ESCAPE.search(text)) and not _storable(value):
+        raise json.JSONDecodeError(
+            f"not storable JSON: nested deeper than {MAX_JSON_DEPTH} levels, or a lone UTF-16 surrogate", text, 0
+        )
+    return value
+
+
+def _storable(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode()
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return False
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 def _not_json(constant: str) -> NoReturn:

@@ -5,14 +5,17 @@ Service name, level and namespace come from Powertools' variables; the defaults 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import wraps
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger(service="actionlog")
-metrics = Metrics(namespace="Actionlog", service="actionlog")
+# An explicit argument would win over Powertools' variables, so the defaults are applied only when they are unset.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "actionlog"
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Actionlog", service=SERVICE)
 
 __all__ = ["MetricUnit", "count", "flushing_metrics", "logger", "metrics"]
 

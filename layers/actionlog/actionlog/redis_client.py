@@ -81,11 +81,15 @@ def create_client(settings: Settings) -> RedisClient:
         "health_check_interval": settings.redis_health_check_interval,
         "redis_connect_func": _ConnectionLog(settings),
         "decode_responses": True,
+        "encoding_errors": "backslashreplace",  # a foreign non-UTF-8 value reads as text, not as a 500
     }
     credentials = _credential_provider(settings)
     if credentials is not None:
         options["credential_provider"] = credentials
-    if settings.redis_tls:
+    url = settings.redis_url
+    if url and settings.redis_tls and url.startswith("redis://"):
+        url = "rediss://" + url.removeprefix("redis://")  # from_url takes TLS from the scheme, not ssl=True
+    if settings.redis_tls and not url:
         options["ssl"] = True
     if _uses_tls(settings):
         options["ssl_cert_reqs"] = "required"
@@ -98,8 +102,8 @@ def create_client(settings: Settings) -> RedisClient:
         # container's writes, cache reads and health checks would go to the dead primary until a cold start.
         options["reinitialize_steps"] = 1
     client_class: type[Redis] | type[RedisCluster] = RedisCluster if settings.redis_cluster else Redis
-    if settings.redis_url:
-        return client_class.from_url(settings.redis_url, **options)
+    if url:
+        return client_class.from_url(url, **options)
     return client_class(host=settings.redis_host, port=settings.redis_port, **options)
 
 
@@ -142,10 +146,16 @@ class SecretCredentials(CredentialProvider):
 
     def _fetch(self) -> tuple[str] | tuple[str, str]:
         # Imported here: boto3 costs ~400 ms of cold start, paid only by deployments that use a secret.
-        from aws_lambda_powertools.utilities import parameters
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+        from botocore.config import Config  # type: ignore[import-untyped]
 
+        # botocore's defaults (60 s timeouts, several attempts) would outlast the function timeout when the
+        # endpoint is unreachable (a VPC without NAT or endpoint); give up in about 3 s like a dead Redis.
+        secrets = SecretsProvider(
+            boto_config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 2, "mode": "standard"})
+        )
         try:
-            secret = parameters.get_secret(self._secret_arn, force_fetch=True)
+            secret = secrets.get(self._secret_arn, force_fetch=True)
         except Exception as exc:
             logger.error("Could not read the Redis secret", extra={"cause": type(exc).__name__})
             raise StoreUnavailable("the Redis secret cannot be read") from exc

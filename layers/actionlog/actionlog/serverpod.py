@@ -17,7 +17,9 @@ from pydantic import BaseModel, ValidationError
 
 from actionlog.auth import Access
 from actionlog.errors import BadRequest, NotFound, StoreUnavailable
-from actionlog.http import ActionlogApi, json_response, parse_json, retry_after
+from actionlog.http import ActionlogApi, json_response, parse_json
+from actionlog.observability import count
+from actionlog.redis_client import report_failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +36,7 @@ class ServerpodEndpoint:
     def __init__(self, name: str, methods: Mapping[str, Method], *, access: Access) -> None:
         self.name = name
         self.methods = methods
-        self._calling: Method | None = None  # the method of the current invocation, once parsed
-        self.api = ActionlogApi(access, on_unavailable=self._unavailable)
+        self.api = ActionlogApi(access)
         self.api.post(f"/{name}/<method>")(self._call_named_in_path)
         self.api.post(f"/{name}")(self._call_named_in_body)
 
@@ -50,17 +51,23 @@ class ServerpodEndpoint:
         return self._call(method, arguments)
 
     def _call(self, name: str, arguments: dict[str, Any]) -> Response[Any]:
-        method = self._calling = self._method(name)
+        method = self._method(name)
         try:
             parsed = method.arguments.model_validate(arguments)
         except ValidationError as error:
             fields = ", ".join(".".join(map(str, problem["loc"])) or "arguments" for problem in error.errors())
             raise BadRequest(f"invalid arguments for {self.name}.{name}: {fields}") from None
         self.api.authorize(method.access, user_id=getattr(parsed, "userId", None))
-        return json_response(HTTPStatus.OK, method.call(parsed))
+        try:
+            return json_response(HTTPStatus.OK, method.call(parsed))
+        except StoreUnavailable as error:
+            if method.degraded_result is None:
+                raise  # the resolver answers 503 with Retry-After
+            report_failure(error)
+            count("RedisErrors")
+            return json_response(HTTPStatus.OK, method.degraded_result)
 
     def _method(self, name: str) -> Method:
-        self._calling = None
         method = self.methods.get(name)
         if method is None:
             raise NotFound(f"{self.name} has no method {name!r}; it has {', '.join(self.methods)}")
@@ -75,10 +82,3 @@ class ServerpodEndpoint:
         if not isinstance(arguments, dict):
             raise BadRequest("arguments must be a JSON object of named fields")
         return arguments
-
-    def _unavailable(self, error: StoreUnavailable) -> Response[Any]:
-        if self._calling is not None and self._calling.degraded_result is not None:
-            return json_response(HTTPStatus.OK, self._calling.degraded_result)
-        return json_response(
-            HTTPStatus.SERVICE_UNAVAILABLE, {"message": "the store is unavailable, retry later"}, retry_after(error)
-        )
