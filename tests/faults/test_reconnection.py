@@ -62,7 +62,7 @@ def test_a_black_holed_redis_gets_a_503_within_the_socket_timeout_budget(black_h
     response, seconds = timed("log_action", "log_action.json")
 
     assert response["statusCode"] == 503
-    # (1 + REDIS_RETRIES) x 1 s socket timeout plus backoff; the function timeout is 10 s.
+    # At most (1 + REDIS_RETRIES) x 1 s socket timeout plus backoff; the function timeout is 10 s.
     assert seconds < 3.5
 
 

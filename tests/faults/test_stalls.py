@@ -19,7 +19,7 @@ from tests.support import (
 
 pytestmark = pytest.mark.redis_server
 
-# (1 + REDIS_RETRIES) x REDIS_SOCKET_TIMEOUT plus backoff is about 2.1 s; the function timeout is 10 s.
+# At most (1 + REDIS_RETRIES) x REDIS_SOCKET_TIMEOUT plus backoff; the function timeout is 10 s.
 BUDGET_SECONDS = 3.5
 
 

@@ -17,6 +17,7 @@ from redis import Redis, RedisCluster
 from redis.backoff import ExponentialBackoff
 from redis.connection import AbstractConnection
 from redis.credentials import CredentialProvider
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from actionlog.errors import ConfigurationError, StoreUnavailable, translate_store_errors
@@ -77,7 +78,11 @@ def create_client(settings: Settings) -> RedisClient:
         "socket_timeout": settings.redis_socket_timeout,
         "socket_connect_timeout": settings.redis_connect_timeout,
         "socket_keepalive": True,
-        "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), settings.redis_retries),
+        # Retry a connection that failed (a stale socket, a refused connect), never a reply that timed out:
+        # Redis may already have run that MULTI/EXEC, and sending it again would log the entries twice.
+        "retry": Retry(
+            ExponentialBackoff(cap=0.2, base=0.05), settings.redis_retries, supported_errors=(RedisConnectionError,)
+        ),
         "health_check_interval": settings.redis_health_check_interval,
         "redis_connect_func": _ConnectionLog(settings),
         "decode_responses": True,

@@ -26,7 +26,7 @@ class Settings:
     redis_tls: bool = False
     redis_tls_ca_certs: str | None = None
     redis_cluster: bool = False
-    # Sized for Lambda: (1 + retries) * socket timeout stays well inside the function timeout.
+    # Sized for Lambda: even (1 + retries) * socket timeout stays well inside the function timeout.
     redis_socket_timeout: float = 1.0
     redis_connect_timeout: float = 1.0
     redis_retries: int = 1
