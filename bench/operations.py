@@ -79,18 +79,5 @@ def operation(name: str) -> Operation:
     return next(op for op in OPERATIONS if op.name == name)
 
 
-class LambdaContext:
-    """The attributes of Lambda's context object that Powertools reads."""
-
-    function_name = "actionlog-bench"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:actionlog-bench"
-    aws_request_id = "bench-0000-0000-0000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
 def succeeded(response: dict[str, Any]) -> bool:
     return 200 <= int(response["statusCode"]) < 300

@@ -12,9 +12,10 @@ from typing import Any
 from redis import Redis
 
 from bench import floors
-from bench.operations import OPERATIONS, LambdaContext, Operation, succeeded
+from bench.operations import OPERATIONS, Operation, succeeded
 from bench.process import run_worker
 from bench.timing import Call, SideBySide, side_by_side
+from dev.lambda_context import LambdaContext
 
 type Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -59,7 +60,7 @@ def invocation(op: Operation) -> Call:
     """One call of the operation's handler with its event, checked to succeed: a 4xx would time the wrong path."""
     lambda_handler = handler(op.function)
     event = op.event()
-    context = LambdaContext()
+    context = LambdaContext(function_name="actionlog-bench")
 
     def call() -> dict[str, Any]:
         return lambda_handler(event, context)

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 import dev.redis_server
+from dev.lambda_context import LambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -52,15 +53,7 @@ def handler_module(operation: str) -> ModuleType:
     return importlib.import_module(f"functions.{operation}.app")
 
 
-class FakeLambdaContext:
-    function_name = "actionlog-test"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:actionlog-test"
-    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+FakeLambdaContext = LambdaContext
 
 
 def invoke(operation: str, event: dict[str, Any]) -> dict[str, Any]:
