@@ -128,9 +128,13 @@ class ActionlogApi(APIGatewayHttpResolver):
             raise BadRequest("Idempotency-Key must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-'")
         return key
 
-    def _store_unavailable(self, error: StoreUnavailable) -> Response[Any]:
+    def note_unavailable(self, error: StoreUnavailable) -> None:
+        """What every Redis failure costs, answered with a 503 or a degraded result: a log line, a metric."""
         report_failure(error)
         count("RedisErrors")
+
+    def _store_unavailable(self, error: StoreUnavailable) -> Response[Any]:
+        self.note_unavailable(error)
         return self._on_unavailable(error)
 
 

@@ -208,8 +208,3 @@ class ServerInfo(BaseModel):
     usedMemory: int
     usedMemoryHuman: str | None = None
     nodes: int = 1
-
-
-class ErrorBody(BaseModel):
-    message: str
-    errors: list[dict[str, Any]] | None = None

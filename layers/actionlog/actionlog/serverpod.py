@@ -18,8 +18,6 @@ from pydantic import BaseModel, ValidationError
 from actionlog.auth import Access
 from actionlog.errors import BadRequest, NotFound, StoreUnavailable
 from actionlog.http import ActionlogApi, json_response, parse_json
-from actionlog.observability import count
-from actionlog.redis_client import report_failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +61,7 @@ class ServerpodEndpoint:
         except StoreUnavailable as error:
             if method.degraded_result is None:
                 raise  # the resolver answers 503 with Retry-After
-            report_failure(error)
-            count("RedisErrors")
+            self.api.note_unavailable(error)
             return json_response(HTTPStatus.OK, method.degraded_result)
 
     def _method(self, name: str) -> Method:
