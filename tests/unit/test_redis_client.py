@@ -4,6 +4,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from redis import Redis
+from redis import exceptions as redis_errors
 
 from actionlog import redis_client
 from actionlog.errors import ConfigurationError, StoreUnavailable
@@ -113,37 +114,23 @@ def test_the_client_is_created_once_and_kept(configure) -> None:  # type: ignore
     assert redis_client.get_redis() is redis_client.get_redis()
 
 
-def test_an_authentication_failure_discards_the_client_so_a_rotated_secret_is_read(configure) -> None:  # type: ignore[no-untyped-def]
-    from redis.exceptions import AuthenticationError
-
+@pytest.mark.parametrize(
+    ("failure", "keeps_client"),
+    [
+        # The password may have been rotated: a new client reads the secret again.
+        (redis_errors.AuthenticationError("invalid password"), False),
+        # redis-py reconnects by itself; nothing to throw away.
+        (redis_errors.ConnectionError("refused"), True),
+        # A new login cannot fix an ACL, and would re-read the secret on every request.
+        (redis_errors.NoPermissionError("NOPERM no permissions to run the 'lpush' command"), True),
+    ],
+    ids=["authentication", "connection", "permission"],
+)
+def test_a_failure_keeps_or_discards_the_client_by_its_cause(configure, failure: Exception, keeps_client: bool) -> None:  # type: ignore[no-untyped-def]
     first = redis_client.get_redis()
     try:
-        raise StoreUnavailable("auth") from AuthenticationError("invalid password")
+        raise StoreUnavailable("Redis is unavailable") from failure
     except StoreUnavailable as error:
         redis_client.report_failure(error)
 
-    assert redis_client.get_redis() is not first
-
-
-def test_a_connection_failure_keeps_the_client_which_reconnects_by_itself(configure) -> None:  # type: ignore[no-untyped-def]
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    first = redis_client.get_redis()
-    try:
-        raise StoreUnavailable("down") from RedisConnectionError("refused")
-    except StoreUnavailable as error:
-        redis_client.report_failure(error)
-
-    assert redis_client.get_redis() is first
-
-
-def test_a_permission_failure_keeps_the_client_since_a_new_login_cannot_fix_an_acl(configure) -> None:  # type: ignore[no-untyped-def]
-    from redis.exceptions import NoPermissionError
-
-    first = redis_client.get_redis()
-    try:
-        raise StoreUnavailable("noperm") from NoPermissionError("NOPERM no permissions to run the 'lpush' command")
-    except StoreUnavailable as error:
-        redis_client.report_failure(error)
-
-    assert redis_client.get_redis() is first
+    assert (redis_client.get_redis() is first) is keeps_client
