@@ -68,11 +68,13 @@ class Function:
     # Every variable the template declares for this function. None where the value is an intrinsic (`!Ref ...`),
     # which only CloudFormation can resolve.
     environment: Mapping[str, str | None]
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
     function: Function
+    event_id: str  # the key of its event under the function's Events
     method: str  # upper case; "ANY" matches every method
     path: str  # e.g. "/users/{userId}/actions"
     # The authorizer API Gateway runs before the function; None for `Auth: Authorizer: NONE` (or an API without one).
@@ -153,6 +155,7 @@ def _function(
         timeout_seconds=int(setting("Timeout", DEFAULT_TIMEOUT_SECONDS)),
         memory_mb=int(setting("MemorySize", DEFAULT_MEMORY_MB)),
         environment={**_variables(function_globals), **_variables(properties)},
+        description=str(properties.get("Description", "")),
     )
 
 
@@ -203,6 +206,7 @@ def _route(
         authorizer = _default_authorizer(properties.get("ApiId"), resources, globals_section)
     return Route(
         function=function,
+        event_id=event_id,
         method=method.upper(),
         path=path,
         authorizer=None if authorizer in (None, "NONE") else str(authorizer),

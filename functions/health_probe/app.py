@@ -2,17 +2,14 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from actionlog import health
 from actionlog.errors import StoreUnavailable
-from actionlog.observability import MetricUnit, flushing_metrics, logger, metrics
+from actionlog.observability import MetricUnit, lambda_entry, logger, metrics
 from actionlog.redis_client import get_redis, report_failure
 
 
-@logger.inject_lambda_context(clear_state=True)
-@flushing_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@lambda_entry
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         report = health.check(redis=get_redis())
     except StoreUnavailable as error:

@@ -3,10 +3,9 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from actionlog.ingest import IngestBatch
-from actionlog.observability import flushing_metrics, logger
+from actionlog.observability import lambda_entry
 from actionlog.redis_client import get_redis
 from actionlog.settings import get_settings
 
@@ -15,8 +14,7 @@ from actionlog.settings import get_settings
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@flushing_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@lambda_entry
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     batch = IngestBatch(get_redis, max_entries=get_settings().actions_max_entries)
     return process_partial_response(event, batch.log_message, processor, context)  # type: ignore[return-value]

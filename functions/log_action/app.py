@@ -1,26 +1,27 @@
 """POST /users/{userId}/actions: log one action."""
 
-from typing import Annotated
+from http import HTTPStatus
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-
+from actionlog import actions
 from actionlog.auth import Access
-from actionlog.http import ActionlogApi
-from actionlog.keys import USER_ID_PATTERN
-from actionlog.models import ActionEntry, ActionIn, LogActionResponse
+from actionlog.http import Answer, Json, Request, operation
+from actionlog.models import ActionIn, LogActionResponse, UserPath
 from actionlog.redis_client import get_redis
 
-app = ActionlogApi(Access.OWNER)
+
+@operation(
+    access=Access.OWNER,
+    path=UserPath,
+    body=ActionIn,
+    status=HTTPStatus.CREATED,
+    response=LogActionResponse,
+    idempotency_key=True,
+)
+def log_action(request: Request[UserPath, None, ActionIn]) -> Answer:
+    user_id = request.path.userId
+    [entry] = actions.new_entries([request.body])
+    response = Json(f'{{"userId":"{user_id}","entry":{entry}}}')  # a LogActionResponse around the stored entry
+    return request.log_actions(user_id, [entry], response, redis=get_redis())
 
 
-@app.post("/users/<userId>/actions", responses={201: {"description": "Logged"}})
-def log_action(
-    userId: Annotated[str, Path(pattern=USER_ID_PATTERN)], action: Annotated[ActionIn, Body(embed=False)]
-) -> Response[LogActionResponse]:
-    entry = ActionEntry.record(action)
-    response = LogActionResponse(userId=userId, entry=entry)
-    return app.log_actions("log_action", userId, [entry], response, redis=get_redis())
-
-
-lambda_handler = app.lambda_handler
+lambda_handler = log_action

@@ -1,26 +1,27 @@
 """POST /users/{userId}/actions/batch: log up to 100 actions, oldest first, in one transaction."""
 
-from typing import Annotated
+from http import HTTPStatus
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-
+from actionlog import actions
 from actionlog.auth import Access
-from actionlog.http import ActionlogApi
-from actionlog.keys import USER_ID_PATTERN
-from actionlog.models import ActionEntry, BatchIn, LogBatchResponse
+from actionlog.http import Answer, Json, Request, operation
+from actionlog.models import BatchIn, LogBatchResponse, UserPath
 from actionlog.redis_client import get_redis
 
-app = ActionlogApi(Access.OWNER)
+
+@operation(
+    access=Access.OWNER,
+    path=UserPath,
+    body=BatchIn,
+    status=HTTPStatus.CREATED,
+    response=LogBatchResponse,
+    idempotency_key=True,
+)
+def log_batch_actions(request: Request[UserPath, None, BatchIn]) -> Answer:
+    user_id = request.path.userId
+    entries = actions.new_entries(request.body.actions)
+    response = Json(LogBatchResponse(userId=user_id, count=len(entries)).model_dump_json())
+    return request.log_actions(user_id, entries, response, redis=get_redis())
 
 
-@app.post("/users/<userId>/actions/batch", responses={201: {"description": "Logged"}})
-def log_batch_actions(
-    userId: Annotated[str, Path(pattern=USER_ID_PATTERN)], batch: Annotated[BatchIn, Body(embed=False)]
-) -> Response[LogBatchResponse]:
-    entries = [ActionEntry.record(action) for action in batch.actions]
-    response = LogBatchResponse(userId=userId, count=len(entries))
-    return app.log_actions("log_batch_actions", userId, entries, response, redis=get_redis())
-
-
-lambda_handler = app.lambda_handler
+lambda_handler = log_batch_actions

@@ -2,21 +2,22 @@
 
 from actionlog import actions
 from actionlog.auth import Access
-from actionlog.models import (
-    ActionEntry,
+from actionlog.errors import StoreUnavailable
+from actionlog.redis_client import get_redis
+from actionlog.serverpod import (
     ClearUserActionsArgs,
     GetUserActionsArgs,
     LogActionArgs,
     LogBatchActionsArgs,
+    Method,
+    ServerpodEndpoint,
 )
-from actionlog.redis_client import get_redis
-from actionlog.serverpod import Method, ServerpodEndpoint
 from actionlog.settings import get_settings
 
 
 def log_action(args: LogActionArgs) -> bool:
-    entry = ActionEntry.record(args.as_action())
-    actions.log_actions(args.userId, [entry], max_entries=get_settings().actions_max_entries, redis=get_redis())
+    entries = actions.new_entries([args.as_action()])
+    actions.log_actions(args.userId, entries, max_entries=get_settings().actions_max_entries, redis=get_redis())
     return True
 
 
@@ -26,8 +27,13 @@ def get_user_actions(args: GetUserActionsArgs) -> list[str]:
     return actions.recent_actions(args.userId, limit, redis=get_redis())
 
 
+def no_actions(error: StoreUnavailable) -> list[str]:
+    """The seed's graceful degradation: no entries while Redis is unavailable."""
+    return []
+
+
 def log_batch_actions(args: LogBatchActionsArgs) -> bool:
-    entries = [ActionEntry.record(action) for action in args.as_actions()]
+    entries = actions.new_entries(args.as_actions())
     actions.log_actions(args.userId, entries, max_entries=get_settings().actions_max_entries, redis=get_redis())
     return True
 
@@ -37,14 +43,13 @@ def clear_user_actions(args: ClearUserActionsArgs) -> bool:
     return True
 
 
-endpoint = ServerpodEndpoint(
+lambda_handler = ServerpodEndpoint(
     "userActions",
     {
         "logAction": Method(LogActionArgs, Access.OWNER, log_action),
-        "getUserActions": Method(GetUserActionsArgs, Access.OWNER, get_user_actions, degraded_result=[]),
+        "getUserActions": Method(GetUserActionsArgs, Access.OWNER, get_user_actions, when_unavailable=no_actions),
         "logBatchActions": Method(LogBatchActionsArgs, Access.OWNER, log_batch_actions),
         "clearUserActions": Method(ClearUserActionsArgs, Access.OWNER, clear_user_actions),
     },
     access=Access.AUTHENTICATED,
 )
-lambda_handler = endpoint.api.lambda_handler

@@ -8,10 +8,11 @@ from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 
 from actionlog import actions, cache, health, keys
-from actionlog.models import ActionEntry, ActionIn
+from actionlog.actions import WriteOnce
+from actionlog.models import ActionIn
 from tests.cluster.helpers import USER_IDS
 
-ENTRY = ActionEntry.record(ActionIn(action="tap"))
+ENTRIES = actions.new_entries([ActionIn(action="tap")])
 
 
 @given(
@@ -41,15 +42,15 @@ def test_a_marker_outside_the_lists_slot_would_be_refused(cluster_handlers: redi
 @pytest.mark.parametrize("user_id", USER_IDS)
 def test_every_multi_key_operation_stays_in_one_slot(cluster_handlers: redis.RedisCluster, user_id: str) -> None:
     # Any CROSSSLOT (from the server, or redis-py's own check before sending) would raise here.
-    actions.log_actions(user_id, [ENTRY], max_entries=100, redis=cluster_handlers)
-    written = actions.log_actions_once(
-        user_id, [ENTRY], write_id="sqs:m-1", receipt="m-1", max_entries=100, redis=cluster_handlers
+    actions.log_actions(user_id, ENTRIES, max_entries=100, redis=cluster_handlers)
+    written = actions.log_actions(
+        user_id, ENTRIES, max_entries=100, redis=cluster_handlers, once=WriteOnce(write_id="sqs:m-1", receipt="m-1")
     )
     cache.put("cache:profile:456", '"dark"', 60, redis=cluster_handlers)
     cached = cache.get("cache:profile:456", redis=cluster_handlers)
     report = health.check(redis=cluster_handlers)
 
-    assert written.first
+    assert written.count == 1
     assert cached is not None
     assert cached.ttl_seconds == 60
     assert report.status == "ok"

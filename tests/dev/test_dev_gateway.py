@@ -33,7 +33,7 @@ def route(method: str, path: str, authorizer: str | None = "JwtAuthorizer") -> R
         memory_mb=128,
         environment={},
     )
-    return Route(function=function, method=method, path=path, authorizer=authorizer)
+    return Route(function=function, event_id="Event", method=method, path=path, authorizer=authorizer)
 
 
 def request(method: str, target: str, headers: list[tuple[str, str]] | None = None, body: bytes = b"") -> HttpRequest:

@@ -36,6 +36,9 @@ CHECKS = [
     "content_type_conformance",
     "response_headers_conformance",
     "response_schema_conformance",
+    # Every request Schemathesis makes to break the document (a wrong type, a value out of range, a missing field)
+    # must be refused with a 4xx: the document is no looser than the handlers, and they no looser than it.
+    "negative_data_rejection",
 ]
 # Sized for about a minute on a 2-core machine; the seed makes a failure reproducible with the same command.
 MAX_EXAMPLES = 40

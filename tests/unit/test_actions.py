@@ -3,11 +3,11 @@ import json
 import fakeredis
 
 from actionlog import actions
-from actionlog.models import ActionEntry, ActionIn
+from actionlog.models import ActionIn
 
 
-def entries(*names: str) -> list[ActionEntry]:
-    return [ActionEntry.record(ActionIn(action=name)) for name in names]
+def entries(*names: str) -> list[str]:
+    return actions.new_entries([ActionIn(action=name) for name in names])
 
 
 def stored_actions(redis: fakeredis.FakeRedis, user_id: str = "123") -> list[str]:
@@ -22,9 +22,9 @@ def test_logged_actions_are_read_newest_first(fake_redis: fakeredis.FakeRedis) -
 
 
 def test_a_batch_is_given_oldest_first_and_stored_newest_first(fake_redis: fakeredis.FakeRedis) -> None:
-    count = actions.log_actions("123", entries("a", "b", "c"), max_entries=100, redis=fake_redis)
+    logged = actions.log_actions("123", entries("a", "b", "c"), max_entries=100, redis=fake_redis)
 
-    assert count == 3
+    assert logged.count == 3
     assert stored_actions(fake_redis) == ["c", "b", "a"]
 
 
@@ -79,7 +79,7 @@ def test_an_entry_that_is_not_json_is_returned_raw_rather_than_failing_the_read(
 
 
 def test_entries_json_reuses_well_formed_entries_as_stored() -> None:
-    stored = [entry.encode() for entry in entries("b", "a")]
+    stored = entries("b", "a")
 
     assert actions.entries_json(stored) == "[" + ",".join(stored) + "]"
 

@@ -10,14 +10,14 @@ from redis import RedisCluster
 
 from actionlog import keys
 from actionlog.errors import StoreUnavailable, translate_store_errors
-from actionlog.models import HealthReport, ServerInfo
+from actionlog.models import Healthy, ServerInfo, Unhealthy
 from actionlog.redis_client import RedisClient
 
 HEALTH_KEY_TTL_SECONDS = 10
 
 
 @translate_store_errors
-def check(*, redis: RedisClient) -> HealthReport:
+def check(*, redis: RedisClient) -> Healthy | Unhealthy:
     """SET then GET a probe key in one MULTI (one round trip); latency is that round trip."""
     token = secrets.token_hex(8)
     started = time.perf_counter()
@@ -27,8 +27,7 @@ def check(*, redis: RedisClient) -> HealthReport:
         written, read_back = pipe.execute()
     latency_ms = (time.perf_counter() - started) * 1000
     healthy = bool(written) and read_back == token
-    return HealthReport(
-        status="ok" if healthy else "unavailable",
+    return (Healthy if healthy else Unhealthy)(
         connected=True,
         writeTest=bool(written),
         readTest=read_back == token,
@@ -37,9 +36,8 @@ def check(*, redis: RedisClient) -> HealthReport:
     )
 
 
-def unavailable_report(error: StoreUnavailable) -> HealthReport:
-    return HealthReport(
-        status="unavailable",
+def unavailable_report(error: StoreUnavailable) -> Unhealthy:
+    return Unhealthy(
         connected=False,
         writeTest=False,
         readTest=False,

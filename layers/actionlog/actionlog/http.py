@@ -1,9 +1,27 @@
-"""The HTTP layer every API handler shares.
+"""The one-operation HTTP adapter: each API function declares its operation here, once, and API Gateway routes.
 
-A handler builds one `ActionlogApi`, registers its single route with Powertools' decorators and exports
-`app.lambda_handler`. The layer supplies, for every route alike: validation of path, query and body
-(Powertools + pydantic), the authorisation rules, a request-size limit, JSON errors with a `message`,
-503 with `Retry-After` when Redis is unavailable, and the request id as the logs' correlation id.
+A function under `functions/` serves the routes `template.yaml` gives it, so it needs no router of its own. It
+declares what its operation is:
+
+    @operation(access=Access.OWNER, path=UserPath, body=ActionIn, status=HTTPStatus.CREATED,
+               response=LogActionResponse, idempotency_key=True)
+    def log_action(request: Request[UserPath, None, ActionIn]) -> Answer: ...
+
+    lambda_handler = log_action
+
+and the adapter does the rest, the same way for every operation:
+
+1. admission: a body of at most 1 MiB, UTF-8, read as JSON whatever its Content-Type (curl -d says form data);
+2. authorisation, before validation, as API Gateway's authorizer would (401/403 win over a bad body);
+3. strict validation of path, query, Idempotency-Key and body with pydantic (400 for a malformed path, query,
+   header or JSON text; 422 for JSON that breaks the body's schema; never coerced);
+4. the call, and the response encoded with pydantic-core;
+5. errors mapped to statuses in one place (`errors.py` gives each its status), JSON bodies with a `message`; a
+   Redis failure recorded once (`redis_client.report_failure`) and answered with the operation's fallback or a
+   503, and every 503 given its Retry-After here;
+6. the request id as the logs' correlation id, and the invocation's metrics flushed as one EMF line.
+
+The same declarations are read by `dev/openapi.py` (the OpenAPI document), the tests' matrices and the README.
 """
 
 from __future__ import annotations
@@ -14,132 +32,365 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, NoReturn
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, ValidationError
 
 from actionlog import actions
+from actionlog.actions import WriteOnce
 from actionlog.auth import Access, Caller, authorize
 from actionlog.errors import ActionlogError, BadRequest, PayloadTooLarge, StoreUnavailable, Unprocessable
-from actionlog.models import ActionEntry, encode_json
-from actionlog.observability import count, flushing_metrics, logger
+from actionlog.observability import begin_invocation, logger, metrics
 from actionlog.redis_client import RedisClient, report_failure
 from actionlog.settings import get_settings
 
 MAX_BODY_BYTES = 1024 * 1024
 # pydantic-core stops serialising at about 250 levels; no Actionlog document needs more than a few.
 MAX_JSON_DEPTH = 64
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+# What pydantic-core's JSON parser would take but RFC 8259 and Redis's readers would not: NaN and Infinity, and
+# numbers that overflow a double (an exponent, or over 300 digits); also more nesting than MAX_JSON_DEPTH allows.
+# Most bodies hold none of these, and only those that might are parsed a second, careful time (`parse_json`).
+_MIGHT_BREAK_THE_JSON_POLICY = re.compile(r"NaN|Infinity|[0-9][eE]|[0-9]{300}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-IDEMPOTENCY_KEY_HEADER = "idempotency-key"
-_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
-type UnavailableResponse = Callable[[StoreUnavailable], Response[Any]]
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+type LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
 
-class ActionlogApi(APIGatewayHttpResolver):
-    """An HTTP API (payload 2.0) resolver for one Actionlog route."""
+class Json(str):
+    """Text that already is the JSON of a response body (e.g. stored entries, written around without decoding)."""
 
-    def __init__(self, access: Access, *, on_unavailable: UnavailableResponse | None = None) -> None:
-        super().__init__(enable_validation=True, json_body_deserializer=parse_json)
-        self.access = access
-        self._on_unavailable = on_unavailable or _unavailable
-        self.exception_handler(RequestValidationError)(_invalid_request)
-        self.exception_handler(StoreUnavailable)(self._store_unavailable)
-        self.exception_handler(ActionlogError)(_error_response)
-        self.exception_handler(Exception)(_unexpected_error)
-        # API Gateway routed the request here, so a path the resolver cannot match carries a path parameter
-        # with characters no route accepts (a newline, say): the caller's mistake, not a missing route.
-        self.not_found(_malformed_path)
-        self.lambda_handler = logger.inject_lambda_context(
-            flushing_metrics(self._handle), correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True
-        )
 
-    def _handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        try:
-            self._admit(event)
-        except ActionlogError as error:
-            return _proxy_response(_error_response(error))
-        return self.resolve(_as_json_request(event), context)
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A response: its status, its body (a model, JSON text, or any JSON-able value) and extra headers."""
 
-    def _admit(self, event: Mapping[str, Any]) -> None:
-        """What must hold before anything is parsed: a body within limits and an authorised caller."""
-        if _body_size(event) > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"request body must be at most {MAX_BODY_BYTES} bytes")
-        if event.get("isBase64Encoded") and event.get("body"):
-            try:
-                base64.b64decode(event["body"], validate=True).decode()
-            except ValueError:
-                raise BadRequest("request body must be UTF-8 encoded JSON") from None
-        path_parameters = event.get("pathParameters") or {}
-        authorize(
-            self.access,
-            Caller.from_event(event),
-            user_id=path_parameters.get("userId"),
-            settings=get_settings(),
-        )
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
 
-    def authorize(self, access: Access, *, user_id: str | None = None) -> None:
-        """Apply a rule that depends on the parsed request (e.g. a user id from the body)."""
-        authorize(access, Caller.from_event(self.current_event.raw_event), user_id=user_id, settings=get_settings())
 
-    def log_actions(
-        self, operation: str, user_id: str, entries: Sequence[ActionEntry], response: BaseModel, *, redis: RedisClient
-    ) -> Response[Any]:
-        """Log `entries` and answer 201 `response`; with an Idempotency-Key header, at most once per key.
+class ValidationProblem(BaseModel):
+    """One problem with the request; never echoes the rejected input."""
 
-        A repeated key (within 24 hours, for the same user and operation) logs nothing and answers the first
-        response again; the same key with a different body is refused rather than silently ignored.
+    location: list[str] = Field(description='e.g. ["body", "action"]')
+    type: str = Field(description="pydantic's error type, e.g. string_too_long")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error Actionlog answers."""
+
+    message: str = Field(description="What went wrong, for a human")
+    errors: list[ValidationProblem] | None = Field(default=None, exclude_if=lambda value: value is None)
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback[R: BaseModel]:
+    """What an operation answers instead of a 503 error body when Redis is unavailable."""
+
+    status: HTTPStatus
+    model: type[R]  # documents the answer
+    answer: Callable[[Request[Any, Any, Any], StoreUnavailable], R]
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Documented:
+    """A response an operation can give, as the OpenAPI document describes it."""
+
+    description: str
+    models: tuple[Any, ...]  # its body is one of these: models, or other types (a Serverpod method's `bool`)
+    headers: tuple[str, ...] = ()
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def retry_after(status: HTTPStatus) -> tuple[str, ...]:
+    """The headers a response of `status` carries: every 503 says when to retry (see `proxy_response`)."""
+    return ("Retry-After",) if status == HTTPStatus.SERVICE_UNAVAILABLE else ()
+
+
+class Request[P = None, Q = None, B = None]:
+    """A validated request, as the operation's handler receives it."""
+
+    __slots__ = ("body", "caller", "event", "idempotency_key", "operation", "path", "query", "text")
+
+    def __init__(
+        self,
+        operation: HttpOperation,
+        event: Mapping[str, Any],
+        text: str,
+        caller: Caller | None,
+        path: P,
+        query: Q,
+        body: B,
+        idempotency_key: str | None,
+    ) -> None:
+        self.operation = operation
+        self.event = event
+        self.text = text  # the body as sent, decoded
+        self.caller = caller
+        self.path = path
+        self.query = query
+        self.body = body
+        self.idempotency_key = idempotency_key
+
+    def log_actions(self, user_id: str, entries: Sequence[str], response: Json, *, redis: RedisClient) -> Answer:
+        """Log `entries` through the one write path and answer `response`, once per Idempotency-Key when one was sent.
+
+        A key used before (within 24 hours, for the same user and operation) logs nothing and answers the first
+        response again, flagged `Idempotent-Replayed: true`; the same key with another body is refused (422) rather
+        than silently ignored.
         """
         max_entries = get_settings().actions_max_entries
-        key = self._idempotency_key()
-        if key is None:
+        status = self.operation.status
+        if self.idempotency_key is None:
             actions.log_actions(user_id, entries, max_entries=max_entries, redis=redis)
-            count("ActionsLogged", len(entries))
-            return json_response(HTTPStatus.CREATED, response)
-        fingerprint = hashlib.sha256((self.current_event.decoded_body or "").encode()).hexdigest()
-        receipt = encode_json({"request": fingerprint, "response": response.model_dump(mode="json")})
-        write = actions.log_actions_once(
-            user_id,
-            entries,
-            write_id=f"http:{operation}:{key}",
-            receipt=receipt,
-            max_entries=max_entries,
-            redis=redis,
+            return Answer(status, response)
+        fingerprint = hashlib.sha256(self.text.encode()).hexdigest()
+        once = WriteOnce(
+            write_id=f"http:{self.operation.name}:{self.idempotency_key}",
+            receipt=f'{{"request":"{fingerprint}","response":{response}}}',
         )
-        first = json.loads(write.receipt)
+        logged = actions.log_actions(user_id, entries, max_entries=max_entries, redis=redis, once=once)
+        first = json.loads(logged.receipt or once.receipt)
         if first["request"] != fingerprint:
             raise Unprocessable("this Idempotency-Key was already used with a different request body")
-        if write.first:
-            count("ActionsLogged", len(entries))
-        return json_response(
-            HTTPStatus.CREATED, first["response"], {"Idempotent-Replayed": str(not write.first).lower()}
-        )
+        replayed = {"Idempotent-Replayed": str(logged.replayed).lower()}
+        return Answer(status, first["response"] if logged.replayed else response, replayed)
 
-    def _idempotency_key(self) -> str | None:
-        key = self.current_event.headers.get(IDEMPOTENCY_KEY_HEADER)
-        if key is None:
-            return None
-        if not _IDEMPOTENCY_KEY.fullmatch(key):
+
+class HttpEndpoint:
+    """What every HTTP function does around its answer: log context, error mapping, metrics, the response."""
+
+    def answer(self, event: Mapping[str, Any]) -> Answer:
+        raise NotImplementedError
+
+    def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """The Lambda entry point (API Gateway HTTP API, payload format 2.0)."""
+        begin_invocation(context, event, correlation_id=(event.get("requestContext") or {}).get("requestId"))
+        try:
+            answer = self.answer(event)
+        except StoreUnavailable as error:
+            report_failure(error)
+            answer = error_answer(error)
+        except ActionlogError as error:
+            answer = error_answer(error)
+        except Exception:
+            logger.exception("Unexpected error")
+            answer = Answer(HTTPStatus.INTERNAL_SERVER_ERROR, ErrorBody(message="internal error"))
+        try:
+            return proxy_response(answer)
+        finally:
+            if metrics.metric_set:
+                metrics.flush_metrics()
+
+
+type Result = BaseModel | Json | Answer
+
+
+class HttpOperation(HttpEndpoint):
+    """One operation, as its function declares it: everything the adapter, the OpenAPI document and the tests need."""
+
+    def __init__(
+        self,
+        handle: Callable[[Request[Any, Any, Any]], Result],
+        *,
+        access: Access,
+        path: type[BaseModel] | None,
+        query: type[BaseModel] | None,
+        body: type[BaseModel] | None,
+        status: HTTPStatus,
+        response: type[BaseModel],
+        errors: Mapping[HTTPStatus, str],
+        unavailable: Fallback[Any] | None,
+        idempotency_key: bool,
+    ) -> None:
+        self.handle = handle
+        self.name = handle.__name__
+        self.access = access
+        self.path = path
+        self.query = query
+        self.body = body
+        self.status = status
+        self.response = response
+        self.errors = errors
+        self.unavailable = unavailable
+        self.idempotency_key = idempotency_key
+        self.__doc__ = handle.__doc__
+
+    def responses(self) -> dict[HTTPStatus, Documented]:
+        """Every response the operation can give: its success, its fallback, the adapter's errors and its own."""
+        success_headers = ("Idempotent-Replayed",) if self.idempotency_key else ()
+        responses = {self.status: Documented(self.response.__doc__ or "", (self.response,), success_headers)}
+        errors = {HTTPStatus.BAD_REQUEST: "Malformed path, query, header or JSON body"}
+        if self.access is not Access.PUBLIC:
+            errors[HTTPStatus.UNAUTHORIZED] = "No token, or one the JWT authorizer refuses"
+        if self.access not in (Access.PUBLIC, Access.AUTHENTICATED):
+            errors[HTTPStatus.FORBIDDEN] = "The token's user or scopes may not use this route"
+        errors[HTTPStatus.REQUEST_ENTITY_TOO_LARGE] = f"Request body over {MAX_BODY_BYTES // 1024 // 1024} MiB"
+        if self.body is not None:
+            errors[HTTPStatus.UNPROCESSABLE_ENTITY] = "The body is JSON but breaks the schema (see `errors`)"
+            if self.idempotency_key:
+                errors[HTTPStatus.UNPROCESSABLE_ENTITY] += ", or the Idempotency-Key was used with another body"
+        if self.unavailable is None:
+            errors[HTTPStatus.SERVICE_UNAVAILABLE] = "Redis is unavailable; retry after Retry-After seconds"
+        for status, meaning in self.errors.items():
+            errors[status] = f"{errors[status]}, or {meaning}" if status in errors else _sentence(meaning)
+        for status, meaning in errors.items():
+            responses[status] = Documented(meaning, (ErrorBody,), retry_after(status))
+        if self.unavailable is not None:
+            fallback = self.unavailable
+            known = responses.get(fallback.status)
+            models = (*known.models, fallback.model) if known else (fallback.model,)
+            description = f"{known.description}; {fallback.description}" if known else _sentence(fallback.description)
+            responses[fallback.status] = Documented(description, models, retry_after(fallback.status))
+        return dict(sorted(responses.items()))
+
+    def answer(self, event: Mapping[str, Any]) -> Answer:
+        request = self.request(event)
+        try:
+            result = self.handle(request)
+        except StoreUnavailable as error:
+            if self.unavailable is None:
+                raise
+            report_failure(error)
+            return Answer(self.unavailable.status, self.unavailable.answer(request, error))
+        return result if isinstance(result, Answer) else Answer(self.status, result)
+
+    def request(self, event: Mapping[str, Any]) -> Request[Any, Any, Any]:
+        """Admit, authorise and validate: everything that happens before the handler, and before Redis."""
+        text = body_text(event)
+        caller = Caller.from_event(event)
+        path_parameters = event.get("pathParameters") or {}
+        authorize(self.access, caller, user_id=path_parameters.get("userId"), settings=get_settings())
+        key = self._idempotency_key(event) if self.idempotency_key else None
+        path = None if self.path is None else _validated(self.path, path_parameters, "path")
+        query_parameters = event.get("queryStringParameters") or {}
+        query = None if self.query is None else _validated(self.query, query_parameters, "query")
+        body = None if self.body is None else validated_body(self.body, text)
+        return Request(self, event, text, caller, path, query, body, key)
+
+    @staticmethod
+    def _idempotency_key(event: Mapping[str, Any]) -> str | None:
+        key = (event.get("headers") or {}).get(IDEMPOTENCY_KEY_HEADER.lower())
+        if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
             raise BadRequest("Idempotency-Key must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-'")
         return key
 
-    def note_unavailable(self, error: StoreUnavailable) -> None:
-        """What every Redis failure costs, answered with a 503 or a degraded result: a log line, a metric."""
-        report_failure(error)
-        count("RedisErrors")
 
-    def _store_unavailable(self, error: StoreUnavailable) -> Response[Any]:
-        self.note_unavailable(error)
-        return self._on_unavailable(error)
+def operation(
+    *,
+    access: Access,
+    response: type[BaseModel],
+    path: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    status: HTTPStatus = HTTPStatus.OK,
+    errors: Mapping[HTTPStatus, str] | None = None,
+    unavailable: Fallback[Any] | None = None,
+    idempotency_key: bool = False,
+) -> Callable[[Callable[[Request[Any, Any, Any]], Result]], HttpOperation]:
+    """Declare a function's operation (see the module's docstring); the result is its Lambda handler.
+
+    `errors`: the error statuses the handler itself raises, and what they mean (the adapter adds its own: 400, 401,
+    403, 413, 422 and 503, each where the declaration makes it possible). `unavailable`: the answer when Redis is
+    down, instead of 503. `idempotency_key`: the handler logs through `Request.log_actions`, which honours it.
+    """
+
+    def declare(handle: Callable[[Request[Any, Any, Any]], Result]) -> HttpOperation:
+        return HttpOperation(
+            handle,
+            access=access,
+            path=path,
+            query=query,
+            body=body,
+            status=status,
+            response=response,
+            errors=errors or {},
+            unavailable=unavailable,
+            idempotency_key=idempotency_key,
+        )
+
+    return declare
+
+
+# Admission and validation.
+
+
+def body_text(event: Mapping[str, Any]) -> str:
+    """The request body as text: at most MAX_BODY_BYTES, UTF-8, base64-decoded when API Gateway encoded it."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        if len(body) * 3 // 4 > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"request body must be at most {MAX_BODY_BYTES} bytes")
+        try:
+            return base64.b64decode(body, validate=True).decode()
+        except ValueError:
+            raise BadRequest("request body must be UTF-8 encoded JSON") from None
+    if len(body) > MAX_BODY_BYTES // 4 and len(body.encode()) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body must be at most {MAX_BODY_BYTES} bytes")
+    return str(body)
+
+
+def validated_body[M: BaseModel](
+    model: type[M], text: str, *, where: str = "body", invalid: HTTPStatus = HTTPStatus.UNPROCESSABLE_ENTITY
+) -> M:
+    """The body as `model`, strictly: 400 when it is not JSON Actionlog stores, `invalid` when it breaks the schema."""
+    if not text:
+        raise InvalidRequest(invalid, where, [{"loc": (), "type": "missing", "msg": "a JSON object is required"}])
+    check_json_policy(text)
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False, include_context=False)
+        if any(problem["type"] == "json_invalid" for problem in problems):
+            raise BadRequest("request body is not valid JSON") from None
+        raise InvalidRequest(invalid, where, problems) from None
+
+
+def check_json_policy(text: str) -> None:
+    """Refuse (400) what pydantic-core's parser would take but Actionlog must not store; see _MIGHT_BREAK_..."""
+    if _MIGHT_BREAK_THE_JSON_POLICY.search(text) or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
+        try:
+            parse_json(text)
+        except json.JSONDecodeError:
+            raise BadRequest("request body is not valid JSON") from None
+
+
+def _validated[M: BaseModel](model: type[M], values: Mapping[str, Any], where: str) -> M:
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False, include_context=False)
+        raise InvalidRequest(HTTPStatus.BAD_REQUEST, where, problems) from None
+
+
+class InvalidRequest(ActionlogError):
+    """A request that breaks its schema: pydantic's problems, by location, without the rejected input."""
+
+    def __init__(self, status: HTTPStatus, where: str, problems: Sequence[Any]) -> None:
+        self.problems = [
+            ValidationProblem(
+                location=[where, *map(str, problem["loc"])], type=problem["type"], message=str(problem["msg"])
+            )
+            for problem in problems
+        ]
+        super().__init__("; ".join(f"{'.'.join(problem.location)}: {problem.message}" for problem in self.problems))
+        self.status = status
 
 
 def parse_json(text: str) -> Any:
-    """A request body as JSON (RFC 8259), or json.JSONDecodeError, which the resolver answers with 400.
+    """A request body as JSON (RFC 8259) Actionlog can store, or json.JSONDecodeError.
 
     Python's json module would also take NaN, Infinity and numbers that overflow to infinity, which are stored as
     text no JSON parser reads back; and it raises RecursionError for a body nested deeper than the interpreter's
@@ -192,91 +443,31 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response[Any]:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=body,
-        headers=dict(headers or {}),
-    )
+# Responses.
 
 
-def _unavailable(error: StoreUnavailable) -> Response[Any]:
-    return json_response(
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        {"message": "the store is unavailable, retry later"},
-        retry_after(error),
-    )
-
-
-def retry_after(error: StoreUnavailable) -> dict[str, str]:
-    """The header every 503 carries."""
-    return {"Retry-After": str(error.retry_after_seconds)}
-
-
-def _error_response(error: ActionlogError) -> Response[Any]:
+def error_answer(error: ActionlogError) -> Answer:
+    """The answer to an error, by its status; a 5xx says no more than that, and is logged."""
+    if isinstance(error, InvalidRequest):
+        return Answer(error.status, ErrorBody(message=error.message, errors=error.problems))
+    if isinstance(error, StoreUnavailable):
+        return Answer(error.http_status, ErrorBody(message="the store is unavailable, retry later"))
     if error.http_status >= 500:
         logger.error("Request failed", extra={"error": type(error).__name__, "detail": error.message})
-        return json_response(error.http_status, {"message": "internal error"})
-    return json_response(error.http_status, {"message": error.message})
+        return Answer(error.http_status, ErrorBody(message="internal error"))
+    return Answer(error.http_status, ErrorBody(message=error.message))
 
 
-def _invalid_request(error: RequestValidationError) -> Response[Any]:
-    problems = [_describe(problem) for problem in error.errors()]
-    if any(problem["type"] == "json_invalid" for problem in problems):
-        return json_response(HTTPStatus.BAD_REQUEST, {"message": "request body is not valid JSON"})
-    # A malformed path or query parameter is a bad request; a body that parses but breaks the schema is 422.
-    status = (
-        HTTPStatus.UNPROCESSABLE_ENTITY
-        if all(problem["location"] and problem["location"][0] == "body" for problem in problems)
-        else HTTPStatus.BAD_REQUEST
-    )
-    message = "; ".join(f"{_where(problem['location'])}: {problem['message']}" for problem in problems)
-    return json_response(status, {"message": message, "errors": problems})
-
-
-def _describe(problem: Mapping[str, Any]) -> dict[str, Any]:
-    # Only location, type and pydantic's message: never the rejected input, which may be a secret.
-    return {
-        "location": [str(part) for part in problem.get("loc", ())],
-        "type": problem.get("type", "invalid"),
-        "message": str(problem.get("msg", "is invalid")),
-    }
-
-
-def _where(location: list[str]) -> str:
-    return ".".join(location) if location else "request"
-
-
-def _malformed_path(error: Exception) -> Response[Any]:
-    return json_response(HTTPStatus.BAD_REQUEST, {"message": "the request path is malformed"})
-
-
-def _unexpected_error(error: Exception) -> Response[Any]:
-    logger.error("Unexpected error", exc_info=error)
-    return json_response(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "internal error"})
-
-
-def _body_size(event: Mapping[str, Any]) -> int:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return len(body) * 3 // 4
-    return len(body.encode()) if len(body) * 4 > MAX_BODY_BYTES else len(body)
-
-
-def _as_json_request(event: dict[str, Any]) -> dict[str, Any]:
-    """Every Actionlog body is JSON, whatever Content-Type a client sent (curl -d says form data)."""
-    headers = event.get("headers") or {}
-    if not event.get("body") or headers.get("content-type", "").startswith(content_types.APPLICATION_JSON):
-        return event
-    return {**event, "headers": {**headers, "content-type": content_types.APPLICATION_JSON}}
-
-
-def _proxy_response(response: Response[Any]) -> dict[str, Any]:
-    """An HTTP API (payload 2.0) response for a request turned away before routing."""
-    return {
-        "statusCode": response.status_code,
-        "headers": {"Content-Type": content_types.APPLICATION_JSON},
-        "body": json.dumps(response.body, separators=(",", ":")),
-        "isBase64Encoded": False,
-    }
+def proxy_response(answer: Answer) -> dict[str, Any]:
+    """The HTTP API (payload format 2.0) response; every 503 says when to retry."""
+    body = answer.body
+    if isinstance(body, Json):
+        text = str(body)
+    elif isinstance(body, BaseModel):
+        text = body.model_dump_json()
+    else:
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    headers = {**JSON_HEADERS, **answer.headers}
+    if answer.status == HTTPStatus.SERVICE_UNAVAILABLE:
+        headers.setdefault("Retry-After", str(StoreUnavailable.retry_after_seconds))
+    return {"statusCode": int(answer.status), "headers": headers, "body": text, "isBase64Encoded": False}

@@ -5,13 +5,33 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from actionlog import actions
+from actionlog.actions import WriteOnce
 from actionlog.errors import StoreUnavailable, Unprocessable
-from actionlog.models import ActionEntry, ActionMessage, BatchMessage, IngestMessage
-from actionlog.observability import count, logger
+from actionlog.models import ActionIn, BatchIn, SeedUserId
+from actionlog.observability import logger
 from actionlog.redis_client import RedisClient, report_failure
+
+
+class ActionMessage(ActionIn):
+    """An SQS message carrying one action (CONTRACT section 5)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    userId: SeedUserId
+
+
+class BatchMessage(BatchIn):
+    """An SQS message carrying a batch of actions for one user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    userId: SeedUserId
+
+
+IngestMessage: TypeAdapter[ActionMessage | BatchMessage] = TypeAdapter(ActionMessage | BatchMessage)
 
 
 class IngestBatch:
@@ -31,27 +51,17 @@ class IngestBatch:
         if self._unavailable is not None:
             raise StoreUnavailable("not attempted: Redis was unavailable earlier in this batch")
         message = _parse(record)
-        if isinstance(message, ActionMessage):
-            entries = [ActionEntry.record(message)]
-        else:
-            entries = [ActionEntry.record(action) for action in message.actions]
+        entries = actions.new_entries([message] if isinstance(message, ActionMessage) else message.actions)
+        once = WriteOnce(write_id=f"sqs:{record.message_id}", receipt=record.message_id)
         try:
-            write = actions.log_actions_once(
-                message.userId,
-                entries,
-                write_id=f"sqs:{record.message_id}",
-                receipt=record.message_id,
-                max_entries=self._max_entries,
-                redis=self._connect(),
+            logged = actions.log_actions(
+                message.userId, entries, max_entries=self._max_entries, redis=self._connect(), once=once
             )
         except StoreUnavailable as error:
             self._unavailable = error
             report_failure(error)
-            count("RedisErrors")
             raise
-        if write.first:
-            count("ActionsLogged", len(entries))
-        else:
+        if logged.replayed:
             logger.info("Message already logged; not logging it again", extra={"messageId": record.message_id})
 
 

@@ -21,7 +21,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from actionlog.errors import ConfigurationError, StoreUnavailable, translate_store_errors
-from actionlog.observability import logger
+from actionlog.observability import count, logger
 from actionlog.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -48,7 +48,12 @@ def get_redis() -> RedisClient:
 
 
 def report_failure(error: StoreUnavailable) -> None:
-    """Called when an operation found Redis unavailable; makes the next call start clean."""
+    """What every Redis failure costs, whatever the entry point: a log line naming its cause, the RedisErrors metric,
+    and, when the password may have been rotated, a client that starts clean on the next call.
+
+    Every entry point (the HTTP adapter, SQS ingestion, the scheduled probe) calls this once per failure it answers.
+    """
+    count("RedisErrors")
     where = {"cause": error.cause, "rootCause": error.root_cause}
     if error.is_permission_failure:
         # ACL changes reach live connections at once, so the client is kept: dropping it would only read the

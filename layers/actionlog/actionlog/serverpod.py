@@ -1,23 +1,40 @@
-"""Serverpod-compatible routes, so the seed's Flutter clients work by pointing them at the API.
+"""Serverpod-compatible endpoints, so the seed's Flutter clients work by pointing them at the API.
 
 A Serverpod client calls `POST /<endpoint>/<method>` with the arguments as named JSON fields, or (older
 clients) `POST /<endpoint>` with a `"method"` field beside them, and expects the bare JSON result: `true`,
-a list, an object. These routes reuse the layer's operations; only the envelope differs.
+a list, an object. An endpoint is one function with a table of methods; each method reuses a layer
+operation, and only the envelope differs from the REST routes. Admission, errors, metrics and logs are the
+HTTP adapter's (actionlog.http), as for every other route.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel, ValidationError
+import pydantic_core
+from pydantic import BaseModel, ConfigDict, Field
 
-from actionlog.auth import Access
+from actionlog.auth import Access, Caller, authorize
 from actionlog.errors import BadRequest, NotFound, StoreUnavailable
-from actionlog.http import ActionlogApi, json_response, parse_json
+from actionlog.http import (
+    MAX_BODY_BYTES,
+    Answer,
+    Documented,
+    ErrorBody,
+    HttpEndpoint,
+    Json,
+    body_text,
+    check_json_policy,
+    retry_after,
+    validated_body,
+)
+from actionlog.models import ActionIn, ActionName, Metadata, Model, SeedUserId
+from actionlog.redis_client import report_failure
+from actionlog.settings import get_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,56 +43,113 @@ class Method:
 
     arguments: type[BaseModel]
     access: Access
-    call: Callable[[Any], Any]
-    degraded_result: Any = None  # answered (200) instead of 503 when Redis is unavailable; None: 503
+    call: Callable[[Any], Any]  # its return annotation documents the result
+    # The result (200) when Redis is unavailable, as the seed answers then (getUserActions: []); None: a 503.
+    when_unavailable: Callable[[StoreUnavailable], Any] | None = None
 
 
-class ServerpodEndpoint:
+class ServerpodEndpoint(HttpEndpoint):
+    """One Serverpod endpoint: the method named in the path (`pathParameters.method`) or in the body."""
+
     def __init__(self, name: str, methods: Mapping[str, Method], *, access: Access) -> None:
         self.name = name
         self.methods = methods
-        self.api = ActionlogApi(access)
-        self.api.post(f"/{name}/<method>")(self._call_named_in_path)
-        self.api.post(f"/{name}")(self._call_named_in_body)
+        self.access = access  # who may reach the endpoint at all; each method then has its own rule
 
-    def _call_named_in_path(self, method: str) -> Response[Any]:
-        return self._call(method, self._arguments())
+    def responses(self, methods: Sequence[str], *, named_in_body: bool) -> dict[HTTPStatus, Documented]:
+        """What a route that can call `methods` answers: their results, the adapter's errors and a 404."""
+        called = [self.methods[name] for name in methods]
+        results = tuple(dict.fromkeys(typing.get_type_hints(method.call).get("return", Any) for method in called))
+        accesses = {self.access, *(method.access for method in called)}
+        errors = {HTTPStatus.BAD_REQUEST: "Malformed JSON, or arguments the method does not take"}
+        if accesses != {Access.PUBLIC}:
+            errors[HTTPStatus.UNAUTHORIZED] = "No token, or one the JWT authorizer refuses"
+        if accesses - {Access.PUBLIC, Access.AUTHENTICATED}:
+            errors[HTTPStatus.FORBIDDEN] = "The token's user or scopes may not call this method"
+        if named_in_body or len(methods) > 1:
+            errors[HTTPStatus.NOT_FOUND] = f"{self.name} has no such method"
+        errors[HTTPStatus.REQUEST_ENTITY_TOO_LARGE] = f"Request body over {MAX_BODY_BYTES // 1024 // 1024} MiB"
+        if any(method.when_unavailable is None for method in called):
+            errors[HTTPStatus.SERVICE_UNAVAILABLE] = "Redis is unavailable; retry after Retry-After seconds"
+        return {
+            HTTPStatus.OK: Documented("The method's result, as the seed's Serverpod endpoint returns it", results),
+            **{status: Documented(meaning, (ErrorBody,), retry_after(status)) for status, meaning in errors.items()},
+        }
 
-    def _call_named_in_body(self) -> Response[Any]:
-        arguments = self._arguments()
-        method = arguments.pop("method", None)
-        if not isinstance(method, str):
-            raise BadRequest(f'name the {self.name} method in the path or in a "method" field')
-        return self._call(method, arguments)
-
-    def _call(self, name: str, arguments: dict[str, Any]) -> Response[Any]:
-        method = self._method(name)
+    def answer(self, event: Mapping[str, Any]) -> Answer:
+        text = body_text(event) or "{}"
+        caller = Caller.from_event(event)
+        settings = get_settings()
+        authorize(self.access, caller, user_id=None, settings=settings)
+        method = self._method(event, text)
+        arguments = validated_body(method.arguments, text, where="arguments", invalid=HTTPStatus.BAD_REQUEST)
+        authorize(method.access, caller, user_id=getattr(arguments, "userId", None), settings=settings)
         try:
-            parsed = method.arguments.model_validate(arguments)
-        except ValidationError as error:
-            fields = ", ".join(".".join(map(str, problem["loc"])) or "arguments" for problem in error.errors())
-            raise BadRequest(f"invalid arguments for {self.name}.{name}: {fields}") from None
-        self.api.authorize(method.access, user_id=getattr(parsed, "userId", None))
-        try:
-            return json_response(HTTPStatus.OK, method.call(parsed))
+            result = method.call(arguments)
         except StoreUnavailable as error:
-            if method.degraded_result is None:
-                raise  # the resolver answers 503 with Retry-After
-            self.api.note_unavailable(error)
-            return json_response(HTTPStatus.OK, method.degraded_result)
+            if method.when_unavailable is None:
+                raise
+            report_failure(error)
+            result = method.when_unavailable(error)
+        return Answer(HTTPStatus.OK, Json(pydantic_core.to_json(result).decode()))
 
-    def _method(self, name: str) -> Method:
+    def _method(self, event: Mapping[str, Any], text: str) -> Method:
+        """The method named in the path, or else in the body's "method" field (which its arguments then ignore).
+
+        In the path: as the route's `{method}` parameter, or as the literal last segment of a route such as
+        `POST /redisHealth/check` (API Gateway names the route it matched in `routeKey`).
+        """
+        name = (event.get("pathParameters") or {}).get("method")
+        route_path = str(event.get("routeKey", "")).partition(" ")[2]
+        if name is None and route_path.startswith(f"/{self.name}/") and "{" not in route_path:
+            name = route_path.removeprefix(f"/{self.name}/")
+        if name is None:
+            check_json_policy(text)
+            try:
+                arguments = pydantic_core.from_json(text, allow_inf_nan=False)
+            except ValueError:
+                raise BadRequest("request body is not valid JSON") from None
+            name = arguments.get("method") if isinstance(arguments, dict) else None
+            if not isinstance(name, str):
+                raise BadRequest(f'name the {self.name} method in the path or in a "method" field')
         method = self.methods.get(name)
         if method is None:
             raise NotFound(f"{self.name} has no method {name!r}; it has {', '.join(self.methods)}")
         return method
 
-    def _arguments(self) -> dict[str, Any]:
-        body = self.api.current_event.decoded_body or "{}"
-        try:
-            arguments = parse_json(body)
-        except ValueError:
-            raise BadRequest("request body is not valid JSON") from None
-        if not isinstance(arguments, dict):
-            raise BadRequest("arguments must be a JSON object of named fields")
-        return arguments
+
+# Arguments of the seed's endpoint methods (named JSON fields), as strict as the REST bodies.
+
+
+class Arguments(Model):
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)
+
+
+class NoArguments(Arguments):
+    pass
+
+
+class LogActionArgs(Arguments):
+    userId: SeedUserId
+    action: ActionName
+    metadata: Metadata | None = None
+
+    def as_action(self) -> ActionIn:
+        return ActionIn(action=self.action, metadata=self.metadata or {})
+
+
+class GetUserActionsArgs(Arguments):
+    userId: SeedUserId
+    limit: int = Field(default=50, ge=1)
+
+
+class LogBatchActionsArgs(Arguments):
+    userId: SeedUserId
+    actions: list[ActionName | ActionIn] = Field(min_length=1, max_length=100)
+
+    def as_actions(self) -> list[ActionIn]:
+        return [ActionIn(action=item) if isinstance(item, str) else item for item in self.actions]
+
+
+class ClearUserActionsArgs(Arguments):
+    userId: SeedUserId
