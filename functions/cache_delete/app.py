@@ -1,4 +1,4 @@
-"""DELETE /cache/{key}: remove a cached value."""
+"""Remove a value from the shared cache."""
 
 from http import HTTPStatus
 

@@ -1,4 +1,4 @@
-"""GET /cache/{key}: the stored value and its remaining TTL; 404 when absent."""
+"""Read a value of the shared cache and its remaining TTL; 404 when nothing is cached under the key."""
 
 from http import HTTPStatus
 

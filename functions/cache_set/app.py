@@ -1,4 +1,4 @@
-"""PUT /cache/{key}: store a JSON value under an allowed prefix, with an optional TTL."""
+"""Store a JSON value in the shared cache under an allowed prefix, with an optional TTL."""
 
 from http import HTTPStatus
 

@@ -1,4 +1,4 @@
-"""DELETE /users/{userId}/actions: clear the user's action log."""
+"""Clear a user's action log."""
 
 from actionlog import actions
 from actionlog.auth import Access

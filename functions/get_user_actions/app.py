@@ -1,4 +1,4 @@
-"""GET /users/{userId}/actions?limit=N: the newest entries. Degrades to an empty list when Redis is down."""
+"""Read a user's newest actions, newest first; an empty list, flagged degraded, while Redis is down."""
 
 from typing import Any
 

@@ -1,4 +1,4 @@
-"""GET /health (public): connection, write test, read test, latency. 503 when Redis is unavailable."""
+"""The public health check: connection, write test, read test, latency; 503 while Redis is unavailable."""
 
 from http import HTTPStatus
 from typing import Any

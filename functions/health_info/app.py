@@ -1,4 +1,4 @@
-"""GET /health/info (scope actionlog/admin): the Redis server's version, mode, uptime, clients, memory."""
+"""The Redis server's version, mode, uptime, clients and memory (scope actionlog/admin)."""
 
 from actionlog import health
 from actionlog.auth import Access

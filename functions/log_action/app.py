@@ -1,4 +1,4 @@
-"""POST /users/{userId}/actions: log one action."""
+"""Log one action for a user."""
 
 from http import HTTPStatus
 

@@ -1,4 +1,4 @@
-"""POST /users/{userId}/actions/batch: log up to 100 actions, oldest first, in one transaction."""
+"""Log up to 100 actions for a user, oldest first, in one transaction."""
 
 from http import HTTPStatus
 

@@ -1,4 +1,4 @@
-"""The seed's Serverpod endpoint `userActions`: POST /userActions/{method} and POST /userActions."""
+"""The seed's Serverpod endpoint `userActions`, the method named in the path or in the body."""
 
 from actionlog import actions
 from actionlog.auth import Access

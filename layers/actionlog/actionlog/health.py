@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from redis import RedisCluster
+from redis.exceptions import ResponseError
 
 from actionlog import keys
 from actionlog.errors import StoreUnavailable, translate_store_errors
@@ -14,6 +15,7 @@ from actionlog.models import Healthy, ServerInfo, Unhealthy
 from actionlog.redis_client import RedisClient
 
 HEALTH_KEY_TTL_SECONDS = 10
+NO_INFO = "this server does not answer INFO (an embedded fakeredis?): the figures are unknown, not zero"
 
 
 @translate_store_errors
@@ -49,14 +51,24 @@ def unavailable_report(error: StoreUnavailable) -> Unhealthy:
 
 @translate_store_errors
 def server_info(*, redis: RedisClient) -> ServerInfo:
-    """INFO server, clients and memory in one round trip (from one node in cluster mode)."""
-    if isinstance(redis, RedisCluster):
-        node = redis.get_random_node()  # type: ignore[no-untyped-call]
-        sections: dict[str, Any] = redis.info("server", "clients", "memory", target_nodes=node)
-        nodes = len(redis.get_primaries())  # type: ignore[no-untyped-call]
-    else:
-        sections = redis.info("server", "clients", "memory")
-        nodes = 1
+    """INFO server, clients and memory in one round trip (from one node in cluster mode).
+
+    A server without INFO (an embedded fakeredis, some proxies) gets what can be said without it, marked as such.
+    """
+    try:
+        if isinstance(redis, RedisCluster):
+            node = redis.get_random_node()  # type: ignore[no-untyped-call]
+            sections: dict[str, Any] = redis.info("server", "clients", "memory", target_nodes=node)
+            nodes = len(redis.get_primaries())  # type: ignore[no-untyped-call]
+        else:
+            sections = redis.info("server", "clients", "memory")
+            nodes = 1
+    except ResponseError as error:
+        if not str(error).lower().startswith("unknown command"):
+            raise
+        return ServerInfo(
+            redisVersion="unknown", mode=_mode(redis), uptimeSeconds=0, connectedClients=0, usedMemory=0, note=NO_INFO
+        )
     return ServerInfo(
         redisVersion=str(sections.get("redis_version", "unknown")),
         mode=_mode(redis),

@@ -247,3 +247,4 @@ class ServerInfo(Model):
     usedMemory: int
     usedMemoryHuman: str | None = None
     nodes: int = 1
+    note: str | None = Field(default=None, exclude_if=lambda value: value is None)  # what the figures cannot say
