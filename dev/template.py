@@ -69,6 +69,7 @@ class Function:
     # which only CloudFormation can resolve.
     environment: Mapping[str, str | None]
     description: str = ""
+    event_types: frozenset[str] = frozenset()  # the Type of each of its Events: HttpApi, SQS, Schedule, ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,7 @@ def _function(
         memory_mb=int(setting("MemorySize", DEFAULT_MEMORY_MB)),
         environment={**_variables(function_globals), **_variables(properties)},
         description=str(properties.get("Description", "")),
+        event_types=frozenset(str(event.get("Type")) for event in (properties.get("Events") or {}).values()),
     )
 
 

@@ -3,6 +3,7 @@
 import pytest
 import redis
 
+from tests.catalogue import EVENT_FILES, target
 from tests.support import FakeLambdaContext, emitted_metrics, free_port, handler_module, invoke, load_event
 
 pytestmark = pytest.mark.redis_server
@@ -56,3 +57,44 @@ def test_a_read_emits_no_metric_line(real_redis: redis.Redis, capsys: pytest.Cap
     invoke("get_user_actions", load_event("get_user_actions.json"))
 
     assert emitted_metrics(capsys.readouterr().out) == {}
+
+
+def handle(event_file: str) -> dict:  # type: ignore[type-arg]
+    """The event answered by the function it reaches, as Lambda would call it."""
+    event = load_event(event_file)
+    response: dict = handler_module(target(event).name).lambda_handler(event, FakeLambdaContext())  # type: ignore[type-arg]
+    return response
+
+
+def logged_entries(redis_client: redis.Redis) -> int:
+    return sum(redis_client.llen(key) for key in redis_client.scan_iter("user:*:actions"))
+
+
+@pytest.mark.parametrize("event_file", EVENT_FILES)
+def test_every_entry_point_counts_exactly_the_actions_it_logged(
+    real_redis: redis.Redis, capsys: pytest.CaptureFixture[str], event_file: str
+) -> None:
+    # Given an empty log (no list reaches its cap) and a cached session for the cache events
+    real_redis.set("session:abc123", '"cached"')
+
+    # When the event arrives (REST, Serverpod, SQS or the schedule)
+    handle(event_file)
+
+    # Then ActionsLogged says how many entries it added
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert sum(metrics.get("ActionsLogged", [])) == logged_entries(real_redis)
+
+
+@pytest.mark.parametrize("event_file", EVENT_FILES)
+def test_every_entry_point_records_one_redis_error_per_invocation_that_met_one(
+    configure,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+    event_file: str,
+) -> None:
+    configure(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+
+    response = handle(event_file)
+
+    metrics = emitted_metrics(capsys.readouterr().out)
+    refused_before_redis = 400 <= response.get("statusCode", 0) < 500
+    assert metrics.get("RedisErrors", []) == ([] if refused_before_redis else [1.0])

@@ -3,8 +3,10 @@
 import base64
 import json
 
+import pytest
 import redis
 
+from tests.catalogue import EVENT_FILES, HTTP_OPERATIONS, OPERATIONS, Operation, target
 from tests.support import invoke, load_event, with_body
 
 
@@ -107,20 +109,28 @@ def test_health_check_reports_ok_with_latency(fake_server: redis.Redis) -> None:
     assert isinstance(body["latencyMs"], float)
 
 
-def test_every_event_file_is_an_http_api_v2_event() -> None:
-    for name in (
-        "log_action.json",
-        "log_batch_actions.json",
-        "get_user_actions.json",
-        "clear_user_actions.json",
-        "cache_set.json",
-        "cache_get.json",
-        "cache_delete.json",
-        "health_check.json",
-        "health_info.json",
-    ):
-        event = load_event(name)
-        assert event["version"] == "2.0"
-        assert event["routeKey"] == event["requestContext"]["routeKey"]
-        if event.get("isBase64Encoded"):
-            json.loads(base64.b64decode(event["body"]))
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_every_function_has_its_own_event(operation: Operation) -> None:
+    assert operation.event_file in EVENT_FILES
+    assert target(load_event(operation.event_file)) == operation
+
+
+@pytest.mark.parametrize("event_file", [name for name in EVENT_FILES if "routeKey" in load_event(name)])
+def test_every_http_event_file_is_an_http_api_v2_event(event_file: str) -> None:
+    event = load_event(event_file)
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == event["requestContext"]["routeKey"]
+    if event.get("isBase64Encoded"):
+        json.loads(base64.b64decode(event["body"]))
+
+
+@pytest.mark.parametrize("operation", HTTP_OPERATIONS, ids=str)
+def test_every_operation_answers_its_own_event_as_it_declares(fake_server: redis.Redis, operation: Operation) -> None:
+    fake_server.set("session:abc123", '{"theme": "dark"}')  # what the cache events read and delete
+
+    response = invoke(operation.name, load_event(operation.event_file))
+
+    declaration = operation.declaration
+    assert response["statusCode"] == declaration.status, response["body"]
+    assert response["headers"]["Content-Type"] == "application/json"
+    declaration.response.model_validate(response["json"])

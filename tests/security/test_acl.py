@@ -1,9 +1,10 @@
 """The Redis ACL user Actionlog needs: every operation works as that user, and the user can do nothing else.
 
-ACL_LINE is the one to give operators (README, Security). It was worked out by running every handler as
-a user allowed everything and reading the server's INFO commandstats, then checked here the other way
-round: the line is loaded from an ACL file exactly as written, every operation runs as that user with an
-empty ACL LOG (nothing denied), and anything else is refused.
+ACL_LINE is the one operators are given: it is read from the README (Security), so the two cannot differ. It was
+worked out by running every handler as a user allowed everything and reading the server's INFO commandstats, then
+checked here the other way round: the line is loaded from an ACL file exactly as written, every event in events/
+(so every function, and every operation a new function brings) answers as that user exactly what it answers as a
+user allowed everything, with an empty ACL LOG (nothing denied), and anything else is refused.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
+from tests.catalogue import EVENT_FILES, Operation, target
 from tests.security.helpers import FAST_SECONDS, Output, log_one_action, read_actions
-from tests.support import NEVER_LOGGED, FakeLambdaContext, RedisServer, free_port, handler_module, invoke, load_event
+from tests.support import NEVER_LOGGED, ROOT, FakeLambdaContext, RedisServer, free_port, handler_module, load_event
 
 pytestmark = pytest.mark.redis_server
 
@@ -35,14 +38,11 @@ pytestmark = pytest.mark.redis_server
 # than 0), HELLO (RESP2), CLUSTER SHARDS/NODES (redis-py 8.1 does not send them), CLIENT SETINFO: redis-py
 # ignores its refusal, and Redis 7.0 (ElastiCache 7.0/7.1) rejects the whole line if it names that
 # subcommand; on Redis >= 7.2 or Valkey add `+client|setinfo` to keep the ACL LOG quiet.
-# Also ElastiCache's RBAC access string as it is: ElastiCache sets passwords itself and refuses `reset`.
-ACCESS_STRING = (
-    "on ~user:*:actions ~session:* ~cache:* ~actionlog:* -@all "
-    "+lpush +ltrim +lrange +del +set +get +ttl +multi +exec +evalsha +script|load +ping +info "
-    "+cluster|slots +command"
-)
-# For redis-server's ACL file or ACL SETUSER; the resets make it the whole truth for an existing user too.
-ACL_LINE = f"user actionlog resetkeys resetchannels >PASSWORD {ACCESS_STRING}"
+README = ROOT / "README.md"
+# The README's line, for redis-server's ACL file or ACL SETUSER; the resets make it the whole truth for an existing
+# user too. ElastiCache's RBAC access string is everything from `on` onwards (ElastiCache sets passwords itself).
+[ACL_LINE] = [line.strip() for line in README.read_text().splitlines() if line.strip().startswith("user actionlog ")]
+ACCESS_STRING = ACL_LINE[ACL_LINE.index(" on ") + 1 :]
 
 USERNAME = "actionlog"
 PASSWORD = f"{NEVER_LOGGED}-acl-user-password"
@@ -117,9 +117,8 @@ def deployment(request: pytest.FixtureRequest) -> Deployment:
     return found
 
 
-@pytest.fixture
-def fresh(deployment: Deployment) -> redis.Redis:
-    """The deployment emptied, its ACL LOG cleared and its script cache flushed.
+def fresh(deployment: Deployment) -> None:
+    """The deployment emptied but for a cached session, its ACL LOG cleared and its script cache flushed.
 
     With no script cached, EVALSHA answers NOSCRIPT and redis-py must SCRIPT LOAD: both are exercised.
     """
@@ -127,68 +126,52 @@ def fresh(deployment: Deployment) -> redis.Redis:
     admin.flushall()
     admin.script_flush()
     admin.execute_command("ACL", "LOG", "RESET")
-    return admin
+    admin.set("session:abc123", '{"theme": "dark"}', ex=60)  # what the cache events read and delete
 
 
-def status(operation: str, event_file: str, **headers: str) -> int:
-    event = load_event(event_file)
-    event = {**event, "headers": {**event.get("headers", {}), **headers}}
-    code: int = invoke(operation, event)["statusCode"]
-    return code
+def outcome(operation: Operation, event: dict[str, Any]) -> object:
+    """What a function answers to an event, in the terms that do not change from one call to the next."""
+    response = handler_module(operation.name).lambda_handler(event, FakeLambdaContext())
+    if "statusCode" in response:
+        return response["statusCode"]
+    if "batchItemFailures" in response:
+        return sorted(failure["itemIdentifier"] for failure in response["batchItemFailures"])
+    return response["status"]
 
 
-def ingest() -> list[str]:
-    """The SQS sample batch; the ids of the records that failed."""
-    response = handler_module("ingest_actions").lambda_handler(load_event("ingest_actions.json"), FakeLambdaContext())
-    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+def scenarios() -> list[Any]:
+    """Every event in events/, and each with an Idempotency-Key where its operation honours one."""
+    found = []
+    for event_file in EVENT_FILES:
+        event = load_event(event_file)
+        operation = target(event)
+        found.append(pytest.param(operation, event, id=event_file))
+        if getattr(operation.declaration, "idempotency_key", False):
+            keyed = {**event, "headers": {**event.get("headers", {}), "idempotency-key": "acl-check-1"}}
+            found.append(pytest.param(operation, keyed, id=f"{event_file} with Idempotency-Key"))
+    return found
 
 
-def probe() -> str:
-    report = handler_module("health_probe").lambda_handler(load_event("health_probe.json"), FakeLambdaContext())
-    return str(report["status"])
-
-
-def seeded_cache_get(admin: redis.Redis) -> int:
-    admin.set("session:abc123", '{"theme": "dark"}', ex=60)
-    return status("cache_get", "cache_get.json")
-
-
-def seeded_cache_delete(admin: redis.Redis) -> int:
-    admin.set("session:abc123", '{"theme": "dark"}')
-    return status("cache_delete", "cache_delete.json")
-
-
-# Each operation as a deployment runs it, with what it answers when it worked.
-OPERATIONS: dict[str, tuple[Callable[[redis.Redis], object], object]] = {
-    "log_action": (lambda _: status("log_action", "log_action.json"), 201),
-    "log_batch_actions": (lambda _: status("log_batch_actions", "log_batch_actions.json"), 201),
-    "log_action with Idempotency-Key": (
-        lambda _: status("log_action", "log_action.json", **{"idempotency-key": "acl-check-1"}),
-        201,
-    ),
-    "get_user_actions": (lambda _: status("get_user_actions", "get_user_actions.json"), 200),
-    "clear_user_actions": (lambda _: status("clear_user_actions", "clear_user_actions.json"), 200),
-    "cache_set": (lambda _: status("cache_set", "cache_set.json"), 200),
-    "cache_get": (seeded_cache_get, 200),
-    "cache_delete": (seeded_cache_delete, 200),
-    "health_check": (lambda _: status("health_check", "health_check.json"), 200),
-    "health_info": (lambda _: status("health_info", "health_info.json"), 200),
-    "health_probe": (lambda _: probe(), "ok"),
-    "ingest_actions": (lambda _: ingest(), ["5f1d9a62-0c1e-4c39-9a4e-0d6a1c2b0003"]),  # the invalid message only
-    "serverpod userActions.logAction": (lambda _: status("serverpod_user_actions", "serverpod_user_actions.json"), 200),
-    "serverpod redisHealth.check": (lambda _: status("serverpod_redis_health", "serverpod_redis_health.json"), 200),
-}
-
-
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_given_the_actionlog_acl_user_when_an_operation_runs_then_it_succeeds_and_nothing_is_denied(
-    deployment: Deployment, fresh: redis.Redis, configure: Callable[..., None], operation: str
+@pytest.mark.parametrize(("operation", "event"), scenarios())
+def test_given_the_actionlog_acl_user_when_an_event_arrives_then_it_answers_as_for_an_unrestricted_user(
+    deployment: Deployment, configure: Callable[..., None], operation: Operation, event: dict[str, Any]
 ) -> None:
-    configure(**deployment.settings())
-    run, succeeded = OPERATIONS[operation]
+    # Given what the event gets from Redis's default user, which may do everything
+    unrestricted = {**deployment.settings(), "REDIS_USERNAME": "", "REDIS_PASSWORD": ""}
+    fresh(deployment)
+    configure(**unrestricted)
+    expected = outcome(operation, event)
 
-    assert run(fresh) == succeeded
-    assert fresh.execute_command("ACL", "LOG") == []
+    # When the same event arrives for the Actionlog user, on the same state
+    fresh(deployment)
+    configure(**deployment.settings())
+    answered = outcome(operation, event)
+
+    # Then it answers the same, Redis denied nothing, and a function's own event succeeded
+    assert answered == expected
+    assert deployment.admin.execute_command("ACL", "LOG") == []
+    if event == load_event(operation.event_file) and isinstance(answered, int):
+        assert 200 <= answered < 300
 
 
 def test_given_the_acl_user_when_a_warm_connection_idles_past_the_health_check_interval_then_its_ping_is_allowed(
