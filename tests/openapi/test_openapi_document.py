@@ -130,3 +130,33 @@ def test_the_degraded_read_and_the_health_report_are_documented(document: dict[s
     unhealthy = health["503"]["content"]["application/json"]["schema"]
     assert "unavailable" in json.dumps(follow(document, unhealthy["$ref"]) if "$ref" in unhealthy else unhealthy)
     assert set(health) == {"200", "400", "413", "503"}  # public: never 401 or 403
+
+
+def readme_api_table() -> dict[tuple[str, str], tuple[set[str], set[str]]]:
+    """The README's API table: (METHOD, path) -> (success statuses, error statuses) as its columns name them."""
+    readme = (openapi.REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## API\n") :].split("\n## ", 2)[1]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        route = re.fullmatch(r"`([A-Z]+) (/\S*)`", cells[0]) if len(cells) == 4 else None
+        if route:
+            statuses = [set(re.findall(r"\b[1-5][0-9][0-9]\b", cell)) for cell in cells[2:]]
+            rows[(route[1], route[2])] = (statuses[0], statuses[1])
+    return rows
+
+
+def test_the_readmes_api_table_names_every_rest_route_with_the_documents_statuses(document: dict[str, Any]) -> None:
+    table = readme_api_table()
+    rest = {
+        key: operation
+        for key, operation in operations(document).items()
+        if key[1].split("/")[1] in {"users", "cache", "health"}
+    }
+
+    assert set(table) == set(rest)
+    for key, operation in rest.items():
+        documented = set(operation["responses"])
+        successes, errors = table[key]
+        assert successes == {status for status in documented if status < "400"}, key
+        assert errors == {status for status in documented if status >= "400"}, key
