@@ -183,3 +183,10 @@ def decode_entry(stored: str) -> ActionEntry:
     return ActionEntry.model_validate(
         {"action": action if isinstance(action, str) else "", "timestamp": "", "raw": stored}
     )
+
+
+@translate_store_errors
+def count_actions(user_id: str, *, redis: RedisClient) -> int:
+    """How many entries the user's list holds (LLEN)."""
+    length: int = redis.llen(keys.actions_key(user_id))
+    return length

@@ -184,6 +184,13 @@ class DegradedUserActionsResponse(Model):
     degraded: Literal[True] = True
 
 
+class ActionCountResponse(Model):
+    """How many entries the user's log holds."""
+
+    userId: str
+    count: int
+
+
 class ClearActionsResponse(Model):
     """Whether there was a log to clear."""
 
