@@ -41,7 +41,7 @@ print("\\n{MARKER}", int(response["statusCode"]), flush=True)
 RAW_PROGRAM = f"""
 import sys
 from bench import floors
-getattr(floors, sys.argv[1])(floors.client(sys.argv[2]))
+getattr(floors, sys.argv[1])(floors.plain_client(sys.argv[2]))
 print("\\n{MARKER}", 200, flush=True)
 """
 

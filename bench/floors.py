@@ -35,6 +35,11 @@ ENTRY = (
 type Floor = Callable[[Redis], object]
 
 
+def plain_client(url: str) -> Redis:
+    """redis-py with its own defaults (RESP3, bytes, its retries) apart from Lambda-sized timeouts: the targets'."""
+    return Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+
+
 def client(url: str) -> Redis:
     """A client configured as actionlog.redis_client.create_client does with the default settings."""
     return Redis.from_url(

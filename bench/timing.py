@@ -19,6 +19,9 @@ class SideBySide:
     ratio_quartiles: tuple[float, float]  # the middle half of the rounds' ratios: how much the noise moved it
     rounds: int
     calls_per_round: int
+    # A second floor in the same rounds (the layer's client settings beside redis-py's defaults), when one was given.
+    reference_us: float | None = None
+    reference_ratio: float | None = None
 
 
 def per_call_seconds(call: Call, calls: int, prepare: Call | None = None) -> float:
@@ -40,19 +43,25 @@ def calls_per_block(call: Call, block_seconds: float, prepare: Call | None = Non
 
 
 def side_by_side(
-    subject: Call, floor: Call, *, rounds: int, block_seconds: float, prepare: Call | None = None
+    subject: Call,
+    floor: Call,
+    *,
+    rounds: int,
+    block_seconds: float,
+    prepare: Call | None = None,
+    reference: Call | None = None,
 ) -> SideBySide:
     calls = calls_per_block(subject, block_seconds, prepare)
-    subject_times: list[float] = []
-    floor_times: list[float] = []
+    contenders = [subject, floor, *([reference] if reference else [])]
+    times: list[list[float]] = [[] for _ in contenders]
     for round_number in range(rounds):
-        # Alternate which goes first, so neither always runs just after the other's cache misses or GC debt.
-        pair = (subject, floor) if round_number % 2 == 0 else (floor, subject)
-        first, second = (per_call_seconds(call, calls, prepare) for call in pair)
-        subject_time, floor_time = (first, second) if round_number % 2 == 0 else (second, first)
-        subject_times.append(subject_time)
-        floor_times.append(floor_time)
+        # Rotate which goes first, so none always runs just after another's cache misses or GC debt.
+        order = [(round_number + offset) % len(contenders) for offset in range(len(contenders))]
+        for index in order:
+            times[index].append(per_call_seconds(contenders[index], calls, prepare))
+    subject_times, floor_times = times[0], times[1]
     ratios = [s / f for s, f in zip(subject_times, floor_times, strict=True)]
+    reference_times = times[2] if reference else None
     return SideBySide(
         subject_us=statistics.median(subject_times) * 1e6,
         floor_us=statistics.median(floor_times) * 1e6,
@@ -60,6 +69,12 @@ def side_by_side(
         ratio_quartiles=quartiles(ratios),
         rounds=rounds,
         calls_per_round=calls,
+        reference_us=statistics.median(reference_times) * 1e6 if reference_times else None,
+        reference_ratio=(
+            statistics.median([s / r for s, r in zip(subject_times, reference_times, strict=True)])
+            if reference_times
+            else None
+        ),
     )
 
 

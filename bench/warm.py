@@ -102,12 +102,20 @@ def warm_up(call: Call, prepare: Call | None, calls: int) -> None:
         call()
 
 
-def measure_operation(op: Operation, redis: Redis, config: dict[str, Any]) -> SideBySide:
+def measure_operation(op: Operation, redis: Redis, plain: Redis, config: dict[str, Any]) -> SideBySide:
+    """The handler next to its floor in plain redis-py (the target's), and in redis-py as the layer configures it."""
     subject, prepare = ready(op, redis)
-    floor = floor_call(op, redis)
-    warm_up(subject, prepare, config["warm_up_calls"])
-    warm_up(floor, prepare, config["warm_up_calls"])
-    return side_by_side(subject, floor, rounds=config["rounds"], block_seconds=config["block_seconds"], prepare=prepare)
+    floor, layer_floor = floor_call(op, plain), floor_call(op, redis)
+    for call in (subject, floor, layer_floor):
+        warm_up(call, prepare, config["warm_up_calls"])
+    return side_by_side(
+        subject,
+        floor,
+        reference=layer_floor,
+        rounds=config["rounds"],
+        block_seconds=config["block_seconds"],
+        prepare=prepare,
+    )
 
 
 def measure_seed(redis: Redis, config: dict[str, Any]) -> SideBySide:
@@ -125,7 +133,9 @@ def measure_seed(redis: Redis, config: dict[str, Any]) -> SideBySide:
 def run_in_worker(config: dict[str, Any]) -> dict[str, Any]:
     # The floors' client is this process's own, next to the handlers' (made by the layer from the same REDIS_URL).
     redis = floors.client(os.environ["REDIS_URL"])
+    plain = floors.plain_client(os.environ["REDIS_URL"])
     results = [
-        {"name": op.name, "timing": dataclasses.asdict(measure_operation(op, redis, config))} for op in OPERATIONS
+        {"name": op.name, "timing": dataclasses.asdict(measure_operation(op, redis, plain, config))}
+        for op in OPERATIONS
     ]
     return {"operations": results, "seed": dataclasses.asdict(measure_seed(redis, config))}

@@ -20,7 +20,7 @@ from actionlog.redis_client import get_redis
 def log_action(request: Request[UserPath, None, ActionIn]) -> Answer:
     user_id = request.path.userId
     [entry] = actions.new_entries([request.body])
-    response = Json(f'{{"userId":"{user_id}","entry":{entry}}}')  # a LogActionResponse around the stored entry
+    response = Json(f'{{"userId":"{user_id}","entry":{entry.decode()}}}')  # a LogActionResponse around the entry
     return request.log_actions(user_id, [entry], response, redis=get_redis())
 
 

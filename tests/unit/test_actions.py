@@ -6,7 +6,7 @@ from actionlog import actions
 from actionlog.models import ActionIn
 
 
-def entries(*names: str) -> list[str]:
+def entries(*names: str) -> list[bytes]:
     return actions.new_entries([ActionIn(action=name) for name in names])
 
 
@@ -79,7 +79,7 @@ def test_an_entry_that_is_not_json_is_returned_raw_rather_than_failing_the_read(
 
 
 def test_entries_json_reuses_well_formed_entries_as_stored() -> None:
-    stored = entries("b", "a")
+    stored = [entry.decode() for entry in entries("b", "a")]
 
     assert actions.entries_json(stored) == "[" + ",".join(stored) + "]"
 

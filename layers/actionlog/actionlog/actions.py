@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import pydantic_core
 
 from actionlog import keys
-from actionlog.errors import translate_store_errors
-from actionlog.models import ActionEntry, ActionIn, utc_timestamp
+from actionlog.errors import Unprocessable, translate_store_errors
+from actionlog.models import MAX_METADATA_BYTES, ActionEntry, ActionIn, refuse_unstorable, storable, utc_timestamp
 from actionlog.observability import count
 from actionlog.redis_client import RedisClient
 
@@ -41,6 +41,8 @@ return {1, ARGV[3]}
 
 WRITE_MARKER_TTL_SECONDS = 24 * 60 * 60
 _ID_BYTES = 16  # 128 random bits, as uuid4 gives
+# The shortest an entry is without its metadata: {"action":"a","timestamp":"<24>","metadata":,"id":"<32>"}.
+_ENTRY_WITHOUT_METADATA = len('{"action":"a","timestamp":"2025-10-15T14:30:00.000Z","metadata":,"id":""}') + 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,31 +70,41 @@ class Logged:
         return self.receipt is not None and self.count == 0
 
 
-def new_entries(actions: Sequence[ActionIn], *, now: datetime | None = None) -> list[str]:
-    """Stored entries (compact JSON) for `actions`: the client's timestamp in UTC, else the server's, and an id.
+def new_entries(actions: Sequence[ActionIn], *, now: datetime | None = None) -> list[bytes]:
+    """Stored entries (compact JSON, UTF-8: what Redis is sent) for `actions`: a timestamp in UTC (the client's, else
+    the server's) and an id each, checked: JSON every reader can take back (`models.refuse_unstorable`, else 400),
+    and metadata of at most MAX_METADATA_BYTES (else 422). Every entry point makes its entries here.
 
-    Encoded in one pass each by pydantic-core, with one clock read and one draw of random bytes for the whole batch:
-    a batch of 100 spent most of its time making entries one model at a time.
+    Made for batches: one clock read and one draw of random bytes for them all, each entry encoded in one pass by
+    pydantic-core, and the checks made on those encodings (a batch of 100 spent most of its time making entries one
+    model at a time, and then checking its metadata by encoding it again).
     """
     server_time = utc_timestamp(now or datetime.now(UTC))
-    ids = os.urandom(_ID_BYTES * len(actions)).hex()
     width = 2 * _ID_BYTES
-    return [
-        pydantic_core.to_json(
-            {
-                "action": action.action,
-                "timestamp": server_time if action.timestamp is None else utc_timestamp(action.timestamp),
-                "metadata": action.metadata,
-                "id": ids[index * width : (index + 1) * width],
-            }
-        ).decode()
+    random_hex = os.urandom(_ID_BYTES * len(actions)).hex()
+    documents = [
+        {
+            "action": action.action,
+            "timestamp": server_time if action.timestamp is None else utc_timestamp(action.timestamp),
+            "metadata": action.metadata,
+            "id": random_hex[index * width : (index + 1) * width],
+        }
         for index, action in enumerate(actions)
     ]
+    entries = [pydantic_core.to_json(document) for document in documents]
+    refuse_unstorable(entries, documents)
+    for entry, action in zip(entries, actions, strict=True):
+        # An entry no longer than the limit plus its other fields cannot hold more metadata than the limit.
+        if len(entry) > MAX_METADATA_BYTES + _ENTRY_WITHOUT_METADATA and len(storable(action.metadata)) > (
+            MAX_METADATA_BYTES
+        ):
+            raise Unprocessable(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
+    return entries
 
 
 @translate_store_errors
 def log_actions(
-    user_id: str, entries: Sequence[str], *, max_entries: int, redis: RedisClient, once: WriteOnce | None = None
+    user_id: str, entries: Sequence[bytes], *, max_entries: int, redis: RedisClient, once: WriteOnce | None = None
 ) -> Logged:
     """Push stored `entries` (oldest first) onto the user's list, trim it to `max_entries`, count ActionsLogged.
 

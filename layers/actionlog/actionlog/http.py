@@ -29,12 +29,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, NoReturn
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -47,17 +46,9 @@ from actionlog.redis_client import RedisClient, report_failure
 from actionlog.settings import get_settings
 
 MAX_BODY_BYTES = 1024 * 1024
-# pydantic-core stops serialising at about 250 levels; no Actionlog document needs more than a few.
-MAX_JSON_DEPTH = 64
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
-# What pydantic-core's JSON parser would take but RFC 8259 and Redis's readers would not: NaN and Infinity, and
-# numbers that overflow a double (an exponent, or over 300 digits); also more nesting than MAX_JSON_DEPTH allows.
-# Most bodies hold none of these, and only those that might are parsed a second, careful time (`parse_json`).
-_MIGHT_BREAK_THE_JSON_POLICY = re.compile(r"NaN|Infinity|[0-9][eE]|[0-9]{300}")
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 type LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
@@ -144,7 +135,7 @@ class Request[P = None, Q = None, B = None]:
         self.body = body
         self.idempotency_key = idempotency_key
 
-    def log_actions(self, user_id: str, entries: Sequence[str], response: Json, *, redis: RedisClient) -> Answer:
+    def log_actions(self, user_id: str, entries: Sequence[bytes], response: Json, *, redis: RedisClient) -> Answer:
         """Log `entries` through the one write path and answer `response`, once per Idempotency-Key when one was sent.
 
         A key used before (within 24 hours, for the same user and operation) logs nothing and answers the first
@@ -348,23 +339,16 @@ def validated_body[M: BaseModel](
     """The body as `model`, strictly: 400 when it is not JSON Actionlog stores, `invalid` when it breaks the schema."""
     if not text:
         raise InvalidRequest(invalid, where, [{"loc": (), "type": "missing", "msg": "a JSON object is required"}])
-    check_json_policy(text)
     try:
         return model.model_validate_json(text)
     except ValidationError as error:
         problems = error.errors(include_url=False, include_input=False, include_context=False)
-        if any(problem["type"] == "json_invalid" for problem in problems):
-            raise BadRequest("request body is not valid JSON") from None
+        unreadable = [problem for problem in problems if problem["type"] == "json_invalid"]
+        if unreadable:
+            # The parser's own complaint says where in the text; a validator's (NaN, nesting) says what.
+            detail = next((str(problem["msg"]) for problem in unreadable if problem["loc"]), None)
+            raise BadRequest("request body is not valid JSON" + (f": {detail}" if detail else "")) from None
         raise InvalidRequest(invalid, where, problems) from None
-
-
-def check_json_policy(text: str) -> None:
-    """Refuse (400) what pydantic-core's parser would take but Actionlog must not store; see _MIGHT_BREAK_..."""
-    if _MIGHT_BREAK_THE_JSON_POLICY.search(text) or text.count("[") + text.count("{") > MAX_JSON_DEPTH:
-        try:
-            parse_json(text)
-        except json.JSONDecodeError:
-            raise BadRequest("request body is not valid JSON") from None
 
 
 def _validated[M: BaseModel](model: type[M], values: Mapping[str, Any], where: str) -> M:
@@ -387,60 +371,6 @@ class InvalidRequest(ActionlogError):
         ]
         super().__init__("; ".join(f"{'.'.join(problem.location)}: {problem.message}" for problem in self.problems))
         self.status = status
-
-
-def parse_json(text: str) -> Any:
-    """A request body as JSON (RFC 8259) Actionlog can store, or json.JSONDecodeError.
-
-    Python's json module would also take NaN, Infinity and numbers that overflow to infinity, which are stored as
-    text no JSON parser reads back; and it raises RecursionError for a body nested deeper than the interpreter's
-    limit and ValueError for an integer of over 4300 digits. All of those are the caller's invalid JSON, not a 500.
-    So are documents nested deeper than MAX_JSON_DEPTH and strings with lone surrogates, which parse but cannot be
-    stored or serialised again.
-    """
-    try:
-        value = json.loads(text, parse_constant=_not_json, parse_float=_finite_float)
-    except json.JSONDecodeError:
-        raise
-    except (ValueError, RecursionError) as error:
-        raise json.JSONDecodeError(f"not JSON: {type(error).__name__}", text, 0) from None
-    # The walk is needed only when the text could hold what it looks for: deep nesting, or a \\uD800-style
-    # escape that decodes to a lone surrogate (valid JSON, but no UTF-8 encoder can store it).
-    might_be_deep = text.count("[") + text.count("{") > MAX_JSON_DEPTH
-    if (might_be_deep or _SURROGATE_ESCAPE.search(text)) and not _storable(value):
-        raise json.JSONDecodeError(
-            f"not storable JSON: nested deeper than {MAX_JSON_DEPTH} levels, or a lone UTF-16 surrogate", text, 0
-        )
-    return value
-
-
-def _storable(value: Any) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            if not item.isascii():
-                try:
-                    item.encode()
-                except UnicodeEncodeError:
-                    return False
-        elif isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                return False
-            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return True
-
-
-def _not_json(constant: str) -> NoReturn:
-    raise ValueError(f"{constant} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError("the number is too large for a double")
-    return number
 
 
 # Responses.

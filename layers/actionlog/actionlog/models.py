@@ -11,12 +11,14 @@ same reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import pydantic_core
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from actionlog.errors import BadRequest
 from actionlog.keys import CACHE_KEY_PATTERN, USER_ID_PATTERN
 
 MAX_ACTION_LENGTH = 100
@@ -24,16 +26,64 @@ MAX_METADATA_BYTES = 4096
 MAX_BATCH_SIZE = 100
 MAX_TTL_SECONDS = 2**31 - 1
 MAX_CACHE_VALUE_BYTES = 256 * 1024
+MAX_JSON_DEPTH = 64
 
 
 def encode_json(value: Any) -> str:
-    """The one JSON encoding Actionlog stores: compact, UTF-8 kept as is (pydantic-core's encoder)."""
-    return pydantic_core.to_json(value).decode()
+    """The one JSON encoding Actionlog stores: compact, UTF-8 kept as is (pydantic-core's encoder). See `storable`."""
+    return storable(value).decode()
+
+
+def storable(value: Any) -> bytes:
+    """`value` encoded as stored, when every JSON reader can take it back (see `refuse_unstorable`)."""
+    encoded = pydantic_core.to_json(value)
+    refuse_unstorable([encoded], [value])
+    return encoded
+
+
+def refuse_unstorable(
+    encoded: Sequence[bytes], values: Sequence[Any], *, encoded_together: bytes | None = None
+) -> None:
+    """Raise BadRequest (400) unless every JSON reader can take back each of `encoded`, the encodings of `values`.
+
+    pydantic-core's parser takes NaN, Infinity and numbers that overflow a double (as infinity) into an `Any`, which
+    would be stored as text no JSON parser reads back; and any nesting up to 200 levels, where Actionlog stores at
+    most MAX_JSON_DEPTH. Both are the caller's invalid JSON, like the parser's own refusals. The check reads the
+    encodings Actionlog makes anyway, all in one search: a batch's entries cost a few µs, not a walk.
+    """
+    joined = b"\n".join(encoded)
+    if b"NaN" in joined or b"Infinity" in joined:
+        for text, value in zip(encoded, values, strict=True):
+            if text != pydantic_core.to_json(value, inf_nan_mode="null"):
+                raise BadRequest("request body is not valid JSON: NaN, Infinity or a number beyond a double's range")
+    for text, value in zip(encoded, values, strict=True):
+        # A level of nesting takes two bytes, so only a long encoding can be too deep: most are not even counted.
+        if (
+            len(text) > 2 * MAX_JSON_DEPTH
+            and text.count(b"[") + text.count(b"{") > MAX_JSON_DEPTH
+            and _depth(value) > MAX_JSON_DEPTH
+        ):
+            raise BadRequest(f"request body is not JSON to store: nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def utc_timestamp(moment: datetime) -> str:
-    """ISO-8601 in UTC with millisecond precision and a `Z`, as the seed stores it."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """ISO-8601 in UTC with millisecond precision and a `Z`, as the seed stores it.
+
+    Formatted without a time zone: a zone's offset (pydantic's own zones above all) costs more to format than the rest.
+    """
+    offset = moment.utcoffset()
+    in_utc = moment.replace(tzinfo=None) - offset if offset else moment.replace(tzinfo=None)
+    return in_utc.isoformat(timespec="milliseconds") + "Z"
 
 
 class Model(BaseModel):
@@ -48,22 +98,6 @@ class RequestModel(Model):
     model_config = ConfigDict(strict=True, allow_inf_nan=False)
 
 
-def _small_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
-    if len(pydantic_core.to_json(metadata)) > MAX_METADATA_BYTES:
-        raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
-    return metadata
-
-
-def _aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError("timestamp must include a time zone, e.g. 2025-10-15T14:30:00Z")
-    try:
-        moment.astimezone(UTC)  # stored in UTC: 0001-01-01T00:00:00+01:00 has no UTC year to store
-    except OverflowError:
-        raise ValueError("timestamp must fall within the years 1 to 9999 in UTC") from None
-    return moment
-
-
 def _number_as_text(value: Any) -> Any:
     # The seed's clients send numeric user ids (`userId: 123`); they name the same list as "123".
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
@@ -76,8 +110,14 @@ def _decimal_digits(value: Any) -> Any:
 
 # No control characters (C0, DEL, C1): pydantic-core's regex checks it, and the OpenAPI document shows it.
 ActionName = Annotated[str, Field(min_length=1, max_length=MAX_ACTION_LENGTH, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
-Metadata = Annotated[dict[str, Any], AfterValidator(_small_metadata)]
-Timestamp = Annotated[datetime, AfterValidator(_aware)]
+# At most MAX_METADATA_BYTES once encoded: checked where entries are encoded (actions.new_entries), which every
+# entry point uses, rather than by encoding each metadata object twice.
+Metadata = Annotated[dict[str, Any], Field(description=f"A JSON object of at most {MAX_METADATA_BYTES} bytes encoded")]
+# With a time zone, and within the years 1 to 9999 in UTC, where entries are stored: all checked by pydantic-core.
+Timestamp = Annotated[
+    AwareDatetime,
+    Field(ge=datetime(1, 1, 1, tzinfo=UTC), le=datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+]
 UserId = Annotated[
     str,
     Field(

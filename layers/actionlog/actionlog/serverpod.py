@@ -19,7 +19,7 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field
 
 from actionlog.auth import Access, Caller, authorize
-from actionlog.errors import BadRequest, NotFound, StoreUnavailable
+from actionlog.errors import BadRequest, NotFound, StoreUnavailable, Unprocessable
 from actionlog.http import (
     MAX_BODY_BYTES,
     Answer,
@@ -28,7 +28,6 @@ from actionlog.http import (
     HttpEndpoint,
     Json,
     body_text,
-    check_json_policy,
     retry_after,
     validated_body,
 )
@@ -86,6 +85,9 @@ class ServerpodEndpoint(HttpEndpoint):
         authorize(method.access, caller, user_id=getattr(arguments, "userId", None), settings=settings)
         try:
             result = method.call(arguments)
+        except Unprocessable as error:
+            # What the arguments' models cannot say (metadata over 4 KiB once encoded): bad arguments, as any other.
+            raise BadRequest(f"invalid arguments for {self.name}: {error.message}") from None
         except StoreUnavailable as error:
             if method.when_unavailable is None:
                 raise
@@ -104,7 +106,6 @@ class ServerpodEndpoint(HttpEndpoint):
         if name is None and route_path.startswith(f"/{self.name}/") and "{" not in route_path:
             name = route_path.removeprefix(f"/{self.name}/")
         if name is None:
-            check_json_policy(text)
             try:
                 arguments = pydantic_core.from_json(text, allow_inf_nan=False)
             except ValueError:
