@@ -26,13 +26,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, TypeAdapter
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 from dev.template import REPO_ROOT, Function, Route, load_template
 
 if TYPE_CHECKING:
     from actionlog.http import Documented, HttpOperation
+    from actionlog.schema import Shape
     from actionlog.serverpod import ServerpodEndpoint
 
 OUTPUT_PATH = REPO_ROOT / "openapi.json"
@@ -73,33 +73,46 @@ def declaration(function: Function) -> HttpOperation | ServerpodEndpoint:
 
 
 class Schemas:
-    """Every model the operations name, as components; requests as validated, responses as serialised."""
+    """Every shape the operations name, as components (requests as validated, responses as serialised), with the
+    JSON Schema pydantic makes of each shape's pydantic-core schema."""
 
     def __init__(self) -> None:
-        self._models: dict[tuple[type[BaseModel], str], None] = {}
+        # Importable once the functions' layer is on the path (see build_document).
+        from actionlog.schema import Shape, core
 
-    def ref(self, model: type[BaseModel], mode: str) -> Json:
-        self._models[(model, mode)] = None
-        return {"$ref": f"{SCHEMAS}{model.__name__}"}
+        self._shape, self._core = Shape, core
+        self._shapes: dict[tuple[type[Shape], JsonSchemaMode], None] = {}
+
+    def ref(self, shape: type[Shape], mode: JsonSchemaMode) -> Json:
+        self._shapes[(shape, mode)] = None
+        return {"$ref": f"{SCHEMAS}{shape.__name__}"}
 
     def of(self, annotation: Any) -> Json:
-        """A response body's schema: a model by reference, a union of models as their anyOf, any other type inline."""
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        """A response body's schema: a shape by reference, a union of shapes as their anyOf, any other type inline."""
+        if self._is_shape(annotation):
             return self.ref(annotation, "serialization")
         options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else ()
-        if options and all(isinstance(option, type) and issubclass(option, BaseModel) for option in options):
+        if options and all(map(self._is_shape, options)):
             return {"anyOf": [self.ref(option, "serialization") for option in options]}
-        return TypeAdapter(annotation).json_schema()
+        schema: Json = GenerateJsonSchema().generate(self._core(annotation), mode="serialization")
+        return schema
+
+    def _is_shape(self, annotation: Any) -> bool:
+        return isinstance(annotation, type) and issubclass(annotation, self._shape)
+
+    def properties(self, shape: type[Shape]) -> tuple[Json, list[str]]:
+        """A shape's properties as validated (path and query parameters), and which are required."""
+        schema = GenerateJsonSchema(ref_template=SCHEMAS + "{model}").generate(shape.core_schema(), mode="validation")
+        return schema["properties"], schema.get("required", [])
 
     def components(self) -> Json:
-        references, document = models_json_schema(
-            list(self._models),  # type: ignore[arg-type]
-            ref_template=SCHEMAS + "{model}",
-        )
-        for (model, mode), reference in references.items():
-            if reference != {"$ref": f"{SCHEMAS}{model.__name__}"}:
-                raise ValueError(f"{model.__name__} has another schema as {mode}: {reference}")
-        return dict(sorted(document.get("$defs", {}).items()))
+        generator = GenerateJsonSchema(ref_template=SCHEMAS + "{model}")
+        inputs = [(shape.__name__, mode, shape.core_schema()) for shape, mode in self._shapes]
+        references, definitions = generator.generate_definitions(inputs)
+        for (name, mode), reference in references.items():
+            if reference != {"$ref": f"{SCHEMAS}{name}"}:
+                raise ValueError(f"{name} has another schema as {mode}: {reference}")
+        return dict(sorted(definitions.items()))
 
 
 def build_document() -> Json:
@@ -201,17 +214,18 @@ def _operation(operation: HttpOperation, route: Route, schemas: Schemas) -> Json
     return document
 
 
-def _parameters(model: type[BaseModel] | None, where: str, schemas: Schemas) -> list[Json]:
-    if model is None:
+def _parameters(shape: type[Shape] | None, where: str, schemas: Schemas) -> list[Json]:
+    if shape is None:
         return []
-    schema = model.model_json_schema(ref_template=SCHEMAS + "{model}")
+    properties, required = schemas.properties(shape)
     parameters = []
-    for name, field in schema["properties"].items():
+    for name, field in properties.items():
         description = field.pop("description", None)
         field.pop("default", None)
-        # A query parameter is absent or has a value: the model's `None` is its absence.
+        field.pop("title", None)
+        # A query parameter is absent or has a value: the shape's `None` is its absence.
         field = next((option for option in field.get("anyOf", ()) if option != {"type": "null"}), field)
-        parameter = {"name": name, "in": where, "required": name in schema.get("required", ()), "schema": field}
+        parameter = {"name": name, "in": where, "required": name in required, "schema": field}
         if description:
             parameter["description"] = description
         parameters.append(parameter)

@@ -19,4 +19,4 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if report.latencyMs is not None:
         metrics.add_metric(name="RedisLatencyMs", unit=MetricUnit.Milliseconds, value=report.latencyMs)
     logger.info("Health probe", extra={"status": report.status, "latencyMs": report.latencyMs})
-    return report.model_dump(mode="json")
+    return report.to_python()

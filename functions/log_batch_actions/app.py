@@ -20,7 +20,7 @@ from actionlog.redis_client import get_redis
 def log_batch_actions(request: Request[UserPath, None, BatchIn]) -> Answer:
     user_id = request.path.userId
     entries = actions.new_entries(request.body.actions)
-    response = Json(LogBatchResponse(userId=user_id, count=len(entries)).model_dump_json())
+    response = Json(LogBatchResponse(userId=user_id, count=len(entries)).to_json())
     return request.log_actions(user_id, entries, response, redis=get_redis())
 
 

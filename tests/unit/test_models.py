@@ -2,7 +2,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from pydantic import ValidationError
+from pydantic_core import ValidationError
 
 from actionlog.actions import new_entries
 from actionlog.errors import BadRequest, Unprocessable
@@ -21,14 +21,14 @@ def test_an_entry_has_the_seeds_fields_and_an_id() -> None:
 
 
 def test_a_client_timestamp_is_kept_and_normalised_to_utc() -> None:
-    action = ActionIn.model_validate_json('{"action": "logout", "timestamp": "2025-10-15T16:30:00.250+02:00"}')
+    action = ActionIn.validate_json('{"action": "logout", "timestamp": "2025-10-15T16:30:00.250+02:00"}')
 
     assert json.loads(new_entries([action])[0])["timestamp"] == "2025-10-15T14:30:00.250Z"
 
 
 def test_a_timestamp_without_time_zone_is_refused() -> None:
     with pytest.raises(ValidationError, match="timezone"):
-        ActionIn.model_validate_json('{"action": "logout", "timestamp": "2025-10-15T16:30:00"}')
+        ActionIn.validate_json('{"action": "logout", "timestamp": "2025-10-15T16:30:00"}')
 
 
 @pytest.mark.parametrize(
@@ -47,11 +47,11 @@ def test_a_timestamp_without_time_zone_is_refused() -> None:
 )
 def test_invalid_actions_are_refused(payload: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
-        ActionIn.model_validate_json(json.dumps(payload))
+        ActionIn.validate_json(json.dumps(payload))
 
 
 def test_action_names_may_be_unicode_up_to_100_characters() -> None:
-    assert ActionIn(action="ä" * 100).action == "ä" * 100
+    assert ActionIn.validate_json(json.dumps({"action": "ä" * 100})).action == "ä" * 100
 
 
 def test_metadata_of_exactly_4_kib_is_accepted_and_one_byte_more_refused() -> None:
@@ -83,15 +83,15 @@ def test_an_entry_nested_64_levels_is_stored() -> None:
 @pytest.mark.parametrize("count", [0, 101])
 def test_a_batch_holds_1_to_100_actions(count: int) -> None:
     with pytest.raises(ValidationError):
-        BatchIn.model_validate_json(json.dumps({"actions": [{"action": "a"}] * count}))
+        BatchIn.validate_json(json.dumps({"actions": [{"action": "a"}] * count}))
 
 
 @pytest.mark.parametrize("ttl", [0, -5, 2**31, "soon", 1.5])
 def test_cache_ttl_must_be_a_positive_integer(ttl: object) -> None:
     with pytest.raises(ValidationError):
-        CachePut.model_validate_json(json.dumps({"value": 1, "ttlSeconds": ttl}))
+        CachePut.validate_json(json.dumps({"value": 1, "ttlSeconds": ttl}))
 
 
 def test_any_json_value_may_be_cached() -> None:
     for value in (None, 0, "text", [1, {"a": None}], {"nested": {"deep": True}}):
-        assert CachePut.model_validate_json(json.dumps({"value": value})).value == value
+        assert CachePut.validate_json(json.dumps({"value": value})).value == value

@@ -31,11 +31,10 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import ValidationError
 
 from actionlog import actions
 from actionlog.actions import WriteOnce
@@ -43,6 +42,7 @@ from actionlog.auth import Access, Caller, authorize
 from actionlog.errors import ActionlogError, BadRequest, PayloadTooLarge, StoreUnavailable, Unprocessable
 from actionlog.observability import begin_invocation, logger, metrics
 from actionlog.redis_client import RedisClient, report_failure
+from actionlog.schema import Doc, Shape, field
 from actionlog.settings import get_settings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -58,32 +58,30 @@ class Json(str):
     """Text that already is the JSON of a response body (e.g. stored entries, written around without decoding)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A response: its status, its body (a model, JSON text, or any JSON-able value) and extra headers."""
+class Answer(NamedTuple):
+    """A response: its status, its body (a shape, JSON text, or any JSON-able value) and extra headers."""
 
     status: int
     body: Any
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = {}
 
 
-class ValidationProblem(BaseModel):
+class ValidationProblem(Shape):
     """One problem with the request; never echoes the rejected input."""
 
-    location: list[str] = Field(description='e.g. ["body", "action"]')
-    type: str = Field(description="pydantic's error type, e.g. string_too_long")
+    location: Annotated[list[str], Doc('e.g. ["body", "action"]')]
+    type: Annotated[str, Doc("pydantic-core's error type, e.g. string_too_long")]
     message: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Shape):
     """Every error Actionlog answers."""
 
-    message: str = Field(description="What went wrong, for a human")
-    errors: list[ValidationProblem] | None = Field(default=None, exclude_if=lambda value: value is None)
+    message: Annotated[str, Doc("What went wrong, for a human")]
+    errors: list[ValidationProblem] | None = field(default=None, omit_if_none=True)
 
 
-@dataclass(frozen=True, slots=True)
-class Fallback[R: BaseModel]:
+class Fallback[R: Shape](NamedTuple):
     """What an operation answers instead of a 503 error body when Redis is unavailable."""
 
     status: HTTPStatus
@@ -92,12 +90,11 @@ class Fallback[R: BaseModel]:
     description: str
 
 
-@dataclass(frozen=True, slots=True)
-class Documented:
+class Documented(NamedTuple):
     """A response an operation can give, as the OpenAPI document describes it."""
 
     description: str
-    models: tuple[Any, ...]  # its body is one of these: models, or other types (a Serverpod method's `bool`)
+    models: tuple[Any, ...]  # its body is one of these: shapes, or other types (a Serverpod method's `bool`)
     headers: tuple[str, ...] = ()
 
 
@@ -186,7 +183,7 @@ class HttpEndpoint:
                 metrics.flush_metrics()
 
 
-type Result = BaseModel | Json | Answer
+type Result = Shape | Json | Answer
 
 
 class HttpOperation(HttpEndpoint):
@@ -197,11 +194,11 @@ class HttpOperation(HttpEndpoint):
         handle: Callable[[Request[Any, Any, Any]], Result],
         *,
         access: Access,
-        path: type[BaseModel] | None,
-        query: type[BaseModel] | None,
-        body: type[BaseModel] | None,
+        path: type[Shape] | None,
+        query: type[Shape] | None,
+        body: type[Shape] | None,
         status: HTTPStatus,
-        response: type[BaseModel],
+        response: type[Shape],
         errors: Mapping[HTTPStatus, str],
         unavailable: Fallback[Any] | None,
         idempotency_key: bool,
@@ -282,10 +279,10 @@ class HttpOperation(HttpEndpoint):
 def operation(
     *,
     access: Access,
-    response: type[BaseModel],
-    path: type[BaseModel] | None = None,
-    query: type[BaseModel] | None = None,
-    body: type[BaseModel] | None = None,
+    response: type[Shape],
+    path: type[Shape] | None = None,
+    query: type[Shape] | None = None,
+    body: type[Shape] | None = None,
     status: HTTPStatus = HTTPStatus.OK,
     errors: Mapping[HTTPStatus, str] | None = None,
     unavailable: Fallback[Any] | None = None,
@@ -333,14 +330,14 @@ def body_text(event: Mapping[str, Any]) -> str:
     return str(body)
 
 
-def validated_body[M: BaseModel](
+def validated_body[M: Shape](
     model: type[M], text: str, *, where: str = "body", invalid: HTTPStatus = HTTPStatus.UNPROCESSABLE_ENTITY
 ) -> M:
     """The body as `model`, strictly: 400 when it is not JSON Actionlog stores, `invalid` when it breaks the schema."""
     if not text:
         raise InvalidRequest(invalid, where, [{"loc": (), "type": "missing", "msg": "a JSON object is required"}])
     try:
-        return model.model_validate_json(text)
+        return model.validate_json(text)
     except ValidationError as error:
         problems = error.errors(include_url=False, include_input=False, include_context=False)
         unreadable = [problem for problem in problems if problem["type"] == "json_invalid"]
@@ -351,9 +348,9 @@ def validated_body[M: BaseModel](
         raise InvalidRequest(invalid, where, problems) from None
 
 
-def _validated[M: BaseModel](model: type[M], values: Mapping[str, Any], where: str) -> M:
+def _validated[M: Shape](model: type[M], values: Mapping[str, Any], where: str) -> M:
     try:
-        return model.model_validate(values)
+        return model.validate_python(values)
     except ValidationError as error:
         problems = error.errors(include_url=False, include_input=False, include_context=False)
         raise InvalidRequest(HTTPStatus.BAD_REQUEST, where, problems) from None
@@ -393,8 +390,8 @@ def proxy_response(answer: Answer) -> dict[str, Any]:
     body = answer.body
     if isinstance(body, Json):
         text = str(body)
-    elif isinstance(body, BaseModel):
-        text = body.model_dump_json()
+    elif isinstance(body, Shape):
+        text = body.to_json()
     else:
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     headers = {**JSON_HEADERS, **answer.headers}

@@ -1,11 +1,10 @@
 """SQS ingestion: each message is one action or a batch for one user, logged at most once per message id."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
+from functools import cache
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import ConfigDict, TypeAdapter, ValidationError
+from pydantic_core import SchemaValidator, ValidationError
 
 from actionlog import actions
 from actionlog.actions import WriteOnce
@@ -13,25 +12,25 @@ from actionlog.errors import StoreUnavailable, Unprocessable
 from actionlog.models import ActionIn, BatchIn, SeedUserId
 from actionlog.observability import logger
 from actionlog.redis_client import RedisClient, report_failure
+from actionlog.schema import core
 
 
-class ActionMessage(ActionIn):
+class ActionMessage(ActionIn, extra="forbid"):
     """An SQS message carrying one action (CONTRACT section 5)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     userId: SeedUserId
 
 
-class BatchMessage(BatchIn):
+class BatchMessage(BatchIn, extra="forbid"):
     """An SQS message carrying a batch of actions for one user."""
 
-    model_config = ConfigDict(extra="forbid")
-
     userId: SeedUserId
 
 
-IngestMessage: TypeAdapter[ActionMessage | BatchMessage] = TypeAdapter(ActionMessage | BatchMessage)
+@cache
+def _messages() -> SchemaValidator:
+    """Validates a message body as one action or a batch, whichever it is."""
+    return SchemaValidator(core(ActionMessage | BatchMessage))
 
 
 class IngestBatch:
@@ -67,7 +66,8 @@ class IngestBatch:
 
 def _parse(record: SQSRecord) -> ActionMessage | BatchMessage:
     try:
-        return IngestMessage.validate_json(record.body)
+        message: ActionMessage | BatchMessage = _messages().validate_json(record.body)
+        return message
     except ValidationError as error:
         # Field locations and error types only: a message body may carry anything.
         problems = [{"location": ".".join(map(str, e["loc"])), "type": e["type"]} for e in error.errors()]

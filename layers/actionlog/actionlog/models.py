@@ -1,25 +1,22 @@
-"""The HTTP routes' request and response models, and the stored entry. pydantic validates and documents them.
+"""The HTTP routes' request and response models, and the stored entry: shapes (actionlog.schema) on pydantic-core.
 
 Every request model is strict (CONTRACT section 3): a field of another JSON type than documented is refused, never
 coerced, so `"ttlSeconds": "5"` and `"metadata": []` are 422s. Only query parameters, which are text by nature, are
 converted, and only from plain decimal digits.
 
-Models build their validators on first use (`defer_build`): a function pays at cold start only for the models on
-its own path. The SQS messages live in actionlog.ingest and the Serverpod arguments in actionlog.serverpod, for the
-same reason.
+Each shape builds its validator on first use, so a function pays at cold start only for the models on its own path.
+The SQS messages live in actionlog.ingest and the Serverpod arguments in actionlog.serverpod, for the same reason.
 """
-
-from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import pydantic_core
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from actionlog.errors import BadRequest
 from actionlog.keys import CACHE_KEY_PATTERN, USER_ID_PATTERN
+from actionlog.schema import Before, Doc, Length, Moment, Number, Shape, Text, field
 
 MAX_ACTION_LENGTH = 100
 MAX_METADATA_BYTES = 4096
@@ -41,9 +38,7 @@ def storable(value: Any) -> bytes:
     return encoded
 
 
-def refuse_unstorable(
-    encoded: Sequence[bytes], values: Sequence[Any], *, encoded_together: bytes | None = None
-) -> None:
+def refuse_unstorable(encoded: Sequence[bytes], values: Sequence[Any]) -> None:
     """Raise BadRequest (400) unless every JSON reader can take back each of `encoded`, the encodings of `values`.
 
     pydantic-core's parser takes NaN, Infinity and numbers that overflow a double (as infinity) into an `Any`, which
@@ -86,18 +81,6 @@ def utc_timestamp(moment: datetime) -> str:
     return in_utc.isoformat(timespec="milliseconds") + "Z"
 
 
-class Model(BaseModel):
-    """Actionlog's models: validators built on first use."""
-
-    model_config = ConfigDict(defer_build=True)
-
-
-class RequestModel(Model):
-    """What a client sends: strict about JSON types, no NaN or Infinity."""
-
-    model_config = ConfigDict(strict=True, allow_inf_nan=False)
-
-
 def _number_as_text(value: Any) -> Any:
     # The seed's clients send numeric user ids (`userId: 123`); they name the same list as "123".
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
@@ -109,105 +92,102 @@ def _decimal_digits(value: Any) -> Any:
 
 
 # No control characters (C0, DEL, C1): pydantic-core's regex checks it, and the OpenAPI document shows it.
-ActionName = Annotated[str, Field(min_length=1, max_length=MAX_ACTION_LENGTH, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
+ActionName = Annotated[str, Text(min_length=1, max_length=MAX_ACTION_LENGTH, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
 # At most MAX_METADATA_BYTES once encoded: checked where entries are encoded (actions.new_entries), which every
 # entry point uses, rather than by encoding each metadata object twice.
-Metadata = Annotated[dict[str, Any], Field(description=f"A JSON object of at most {MAX_METADATA_BYTES} bytes encoded")]
+Metadata = Annotated[dict[str, Any], Doc(f"A JSON object of at most {MAX_METADATA_BYTES} bytes encoded")]
 # With a time zone, and within the years 1 to 9999 in UTC, where entries are stored: all checked by pydantic-core.
 Timestamp = Annotated[
-    AwareDatetime,
-    Field(ge=datetime(1, 1, 1, tzinfo=UTC), le=datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+    datetime, Moment(ge=datetime(1, 1, 1, tzinfo=UTC), le=datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
 ]
 UserId = Annotated[
     str,
-    Field(
-        pattern=USER_ID_PATTERN,
-        description="1 to 64 characters of A-Z, a-z, 0-9, '_' or '-' (numeric ids such as 123 included).",
-    ),
+    Text(pattern=USER_ID_PATTERN),
+    Doc("1 to 64 characters of A-Z, a-z, 0-9, '_' or '-' (numeric ids such as 123 included)."),
 ]
 # A user id in a JSON body (SQS messages, Serverpod arguments): a number names the same list as its digits.
-SeedUserId = Annotated[UserId, BeforeValidator(_number_as_text, json_schema_input_type=UserId | int)]
-Limit = Annotated[int, Field(ge=1), BeforeValidator(_decimal_digits)]
+SeedUserId = Annotated[
+    str,
+    Text(pattern=USER_ID_PATTERN),
+    Before(_number_as_text, accepts=UserId | int),
+    Doc("1 to 64 characters of A-Z, a-z, 0-9, '_' or '-', or a number (123 names the same list as \"123\")."),
+]
+Limit = Annotated[int, Number(ge=1), Before(_decimal_digits)]
 
 
 # Paths and queries.
 
 
-class UserPath(RequestModel):
+class UserPath(Shape):
     userId: UserId
 
 
-class CacheKeyPath(RequestModel):
+class CacheKeyPath(Shape):
     key: Annotated[
         str,
-        Field(
-            pattern=CACHE_KEY_PATTERN,
-            description=(
-                "1 to 256 characters of A-Z, a-z, 0-9, ':', '_', '.' or '-', starting with an allowed prefix"
-                " (CACHE_KEY_PREFIXES, by default `session:` or `cache:`); any other key is refused with 403."
-            ),
+        Text(pattern=CACHE_KEY_PATTERN),
+        Doc(
+            "1 to 256 characters of A-Z, a-z, 0-9, ':', '_', '.' or '-', starting with an allowed prefix"
+            " (CACHE_KEY_PREFIXES, by default `session:` or `cache:`); any other key is refused with 403."
         ),
     ]
 
 
-class ReadQuery(RequestModel):
-    limit: Limit | None = Field(
-        default=None,
-        description="How many of the newest entries, 1 to ACTIONS_MAX_ENTRIES (100 by default; more is 400).",
-    )
+class ReadQuery(Shape):
+    limit: Annotated[
+        Limit | None, Doc("How many of the newest entries, 1 to ACTIONS_MAX_ENTRIES (100 by default; more is 400).")
+    ] = None
 
 
 # Bodies.
 
 
-class ActionIn(RequestModel):
+class ActionIn(Shape):
     """One action as a client sends it."""
 
     action: ActionName
-    metadata: Metadata = Field(default_factory=dict)
+    metadata: Metadata = field(factory=dict)
     timestamp: Timestamp | None = None
 
 
-class BatchIn(RequestModel):
+class BatchIn(Shape):
     """A batch of actions, oldest first."""
 
-    actions: list[ActionIn] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
+    actions: Annotated[list[ActionIn], Length(min_length=1, max_length=MAX_BATCH_SIZE)]
 
 
-class CachePut(RequestModel):
-    value: Any = Field(description="Any JSON value")
-    ttlSeconds: int | None = Field(default=None, ge=1, le=MAX_TTL_SECONDS)
+class CachePut(Shape):
+    value: Annotated[Any, Doc("Any JSON value")]
+    ttlSeconds: Annotated[int, Number(ge=1, le=MAX_TTL_SECONDS)] | None = None
 
 
 # The stored entry and the responses (CONTRACT section 3).
 
 
-class ActionEntry(Model):
+class ActionEntry(Shape, strict=False, extra="allow"):
     """One entry of `user:<id>:actions` as stored and returned: the seed's fields plus an `id`."""
-
-    model_config = ConfigDict(extra="allow")
 
     action: str
     timestamp: str
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    id: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    metadata: dict[str, Any] = field(factory=dict)
+    id: str | None = field(default=None, omit_if_none=True)
 
 
-class LogActionResponse(Model):
+class LogActionResponse(Shape):
     """The action, logged: its entry as stored."""
 
     userId: str
     entry: ActionEntry
 
 
-class LogBatchResponse(Model):
+class LogBatchResponse(Shape):
     """The actions, logged: how many."""
 
     userId: str
     count: int
 
 
-class UserActionsResponse(Model):
+class UserActionsResponse(Shape):
     """The newest entries, newest first."""
 
     userId: str
@@ -215,37 +195,37 @@ class UserActionsResponse(Model):
     count: int
 
 
-class DegradedUserActionsResponse(Model):
+class DegradedUserActionsResponse(Shape):
     """Redis is unavailable: the seed's graceful degradation, an empty list flagged as such."""
 
     userId: str
-    actions: list[ActionEntry] = Field(default_factory=list, max_length=0)
+    actions: Annotated[list[ActionEntry], Length(max_length=0)] = field(factory=list)
     count: Literal[0] = 0
     degraded: Literal[True] = True
 
 
-class ActionCountResponse(Model):
+class ActionCountResponse(Shape):
     """How many entries the user's log holds."""
 
     userId: str
     count: int
 
 
-class ClearActionsResponse(Model):
+class ClearActionsResponse(Shape):
     """Whether there was a log to clear."""
 
     userId: str
     cleared: bool
 
 
-class CachePutResponse(Model):
+class CachePutResponse(Shape):
     """The value, stored under its key."""
 
     key: str
     ttlSeconds: int | None
 
 
-class CacheGetResponse(Model):
+class CacheGetResponse(Shape):
     """The value and its remaining TTL (null when it has none)."""
 
     key: str
@@ -253,14 +233,14 @@ class CacheGetResponse(Model):
     ttlSeconds: int | None
 
 
-class CacheDeleteResponse(Model):
+class CacheDeleteResponse(Shape):
     """Whether there was a value to delete."""
 
     key: str
     deleted: bool
 
 
-class HealthReport(Model):
+class HealthReport(Shape):
     """The health check: connection, write test, read test, latency."""
 
     status: Literal["ok", "unavailable"]
@@ -269,7 +249,7 @@ class HealthReport(Model):
     readTest: bool
     latencyMs: float | None
     mode: str | None
-    message: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    message: str | None = field(default=None, omit_if_none=True)
 
 
 class Healthy(HealthReport):
@@ -284,7 +264,7 @@ class Unhealthy(HealthReport):
     status: Literal["unavailable"] = "unavailable"
 
 
-class ServerInfo(Model):
+class ServerInfo(Shape):
     """The Redis server's facts (from one node in cluster mode)."""
 
     redisVersion: str
@@ -294,4 +274,4 @@ class ServerInfo(Model):
     usedMemory: int
     usedMemoryHuman: str | None = None
     nodes: int = 1
-    note: str | None = Field(default=None, exclude_if=lambda value: value is None)  # what the figures cannot say
+    note: str | None = field(default=None, omit_if_none=True)  # what the figures cannot say

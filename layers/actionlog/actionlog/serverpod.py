@@ -7,16 +7,13 @@ operation, and only the envelope differs from the REST routes. Admission, errors
 HTTP adapter's (actionlog.http), as for every other route.
 """
 
-from __future__ import annotations
-
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, Field
 
 from actionlog.auth import Access, Caller, authorize
 from actionlog.errors import BadRequest, NotFound, StoreUnavailable, Unprocessable
@@ -31,8 +28,9 @@ from actionlog.http import (
     retry_after,
     validated_body,
 )
-from actionlog.models import ActionIn, ActionName, Metadata, Model, SeedUserId
+from actionlog.models import MAX_BATCH_SIZE, ActionIn, ActionName, Metadata, SeedUserId
 from actionlog.redis_client import report_failure
+from actionlog.schema import Length, Number, Shape
 from actionlog.settings import get_settings
 
 
@@ -40,7 +38,7 @@ from actionlog.settings import get_settings
 class Method:
     """One endpoint method: its arguments, who may call it, and what it does."""
 
-    arguments: type[BaseModel]
+    arguments: type[Shape]
     access: Access
     call: Callable[[Any], Any]  # its return annotation documents the result
     # The result (200) when Redis is unavailable, as the seed answers then (getUserActions: []); None: a 503.
@@ -93,7 +91,8 @@ class ServerpodEndpoint(HttpEndpoint):
                 raise
             report_failure(error)
             result = method.when_unavailable(error)
-        return Answer(HTTPStatus.OK, Json(pydantic_core.to_json(result).decode()))
+        encoded = result.to_json() if isinstance(result, Shape) else pydantic_core.to_json(result).decode()
+        return Answer(HTTPStatus.OK, Json(encoded))
 
     def _method(self, event: Mapping[str, Any], text: str) -> Method:
         """The method named in the path, or else in the body's "method" field (which its arguments then ignore).
@@ -122,15 +121,11 @@ class ServerpodEndpoint(HttpEndpoint):
 # Arguments of the seed's endpoint methods (named JSON fields), as strict as the REST bodies.
 
 
-class Arguments(Model):
-    model_config = ConfigDict(strict=True, allow_inf_nan=False)
-
-
-class NoArguments(Arguments):
+class NoArguments(Shape):
     pass
 
 
-class LogActionArgs(Arguments):
+class LogActionArgs(Shape):
     userId: SeedUserId
     action: ActionName
     metadata: Metadata | None = None
@@ -139,18 +134,18 @@ class LogActionArgs(Arguments):
         return ActionIn(action=self.action, metadata=self.metadata or {})
 
 
-class GetUserActionsArgs(Arguments):
+class GetUserActionsArgs(Shape):
     userId: SeedUserId
-    limit: int = Field(default=50, ge=1)
+    limit: Annotated[int, Number(ge=1)] = 50
 
 
-class LogBatchActionsArgs(Arguments):
+class LogBatchActionsArgs(Shape):
     userId: SeedUserId
-    actions: list[ActionName | ActionIn] = Field(min_length=1, max_length=100)
+    actions: Annotated[list[ActionName | ActionIn], Length(min_length=1, max_length=MAX_BATCH_SIZE)]
 
     def as_actions(self) -> list[ActionIn]:
         return [ActionIn(action=item) if isinstance(item, str) else item for item in self.actions]
 
 
-class ClearUserActionsArgs(Arguments):
+class ClearUserActionsArgs(Shape):
     userId: SeedUserId

@@ -1,0 +1,269 @@
+"""Shapes: the JSON objects Actionlog reads and writes, declared like pydantic models and run by pydantic-core alone.
+
+    class ActionIn(Shape):
+        action: Annotated[str, Text(min_length=1, max_length=100)]
+        metadata: dict[str, Any] = field(factory=dict)
+
+    ActionIn.validate_json('{"action": "login"}').action  # "login"
+
+A shape's fields are its annotations; `Annotated` adds constraints (`Text`, `Number`, `Length`, `Moment`), a
+conversion before validation (`Before`) or a description (`Doc`), and `field()` a default. On first use the
+annotations become a pydantic-core schema, from which pydantic-core builds the validator and the serialiser: the
+same Rust code pydantic's models run on, the same errors (`pydantic_core.ValidationError`), and the same JSON
+Schema, which `dev/openapi.py` has pydantic generate from that schema.
+
+Why not pydantic's BaseModel: on this project's path to a first answer, importing pydantic (pydantic.main,
+pydantic.types, annotated_types) and constructing its models cost about 80 ms of every cold start, against about
+25 ms for pydantic-core alone and about 200 ms for `import redis` (bench/RESULTS.md); with BaseModel no function
+could start within 1.5 times a bare redis-py process. Only the subset of types Actionlog uses is translated.
+"""
+
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic_core import CoreSchema, SchemaSerializer, SchemaValidator
+from pydantic_core import core_schema as cs
+
+_NOT_GIVEN: Any = object()
+
+
+class Text:
+    """Constraints on a string."""
+
+    def __init__(self, *, min_length: int | None = None, max_length: int | None = None, pattern: str | None = None):
+        self.constraints = {"min_length": min_length, "max_length": max_length, "pattern": pattern}
+
+
+class Number:
+    """Bounds of an integer."""
+
+    def __init__(self, *, ge: int | None = None, le: int | None = None) -> None:
+        self.constraints = {"ge": ge, "le": le}
+
+
+class Length:
+    """How many items a list holds."""
+
+    def __init__(self, *, min_length: int | None = None, max_length: int | None = None) -> None:
+        self.constraints = {"min_length": min_length, "max_length": max_length}
+
+
+class Moment:
+    """A datetime with a time zone, within bounds."""
+
+    def __init__(self, *, ge: datetime | None = None, le: datetime | None = None) -> None:
+        self.constraints = {"tz_constraint": "aware", "ge": ge, "le": le}
+
+
+class Before:
+    """A conversion applied to the input before validation; `accepts` is what the JSON Schema documents as input."""
+
+    def __init__(self, convert: Callable[[Any], Any], *, accepts: Any = None) -> None:
+        self.convert = convert
+        self.accepts = accepts
+
+
+class Doc:
+    """A description, for the JSON Schema."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+
+
+class _Field:
+    def __init__(self, default: Any, factory: Callable[[], Any] | None, omit_if_none: bool) -> None:
+        self.default = default
+        self.factory = factory
+        self.omit_if_none = omit_if_none
+
+
+def field(*, default: Any = _NOT_GIVEN, factory: Callable[[], Any] | None = None, omit_if_none: bool = False) -> Any:
+    """A field's default (`factory` makes a fresh one for each value); `omit_if_none` leaves a None out of the JSON."""
+    return _Field(default, factory, omit_if_none)
+
+
+class Shape:
+    """A JSON object with typed fields: validated from JSON or Python data, and encoded, by pydantic-core.
+
+    Subclasses are strict by default (a field of another JSON type is refused, never coerced) and ignore unknown
+    fields; `class X(Shape, strict=False, extra="forbid")` changes either.
+    """
+
+    # Where pydantic-core keeps what it knows of a value besides its fields, as in pydantic's own models.
+    __slots__ = ("__dict__", "__pydantic_extra__", "__pydantic_fields_set__", "__pydantic_private__")
+
+    __strict__: ClassVar[bool] = True
+    __extra__: ClassVar[Literal["ignore", "forbid", "allow"]] = "ignore"
+    # Made on first use, for each shape class itself (looked up in its own __dict__, never inherited).
+    __core_schema__: ClassVar[CoreSchema]
+    __fields__: ClassVar[dict[str, "_Field | None"]]
+    __compiled__: ClassVar[tuple[SchemaValidator, SchemaSerializer]]
+    # Read by pydantic's JSON Schema generator from the class of a model schema (title, description, ...).
+    model_config: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(
+        cls, *, strict: bool | None = None, extra: Literal["ignore", "forbid", "allow"] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__strict__ = cls.__strict__ if strict is None else strict
+        cls.__extra__ = cls.__extra__ if extra is None else extra
+        cls.model_config = {"extra": cls.__extra__}  # additionalProperties in the JSON Schema
+
+    def __init__(self, **values: Any) -> None:
+        """A shape from trusted values (Actionlog's own answers): defaults filled in, nothing validated."""
+        fields = {}
+        for name, spec in _fields(type(self)).items():
+            if name in values:
+                fields[name] = values[name]
+            elif spec is not None and spec.factory is not None:
+                fields[name] = spec.factory()
+            elif spec is not None and spec.default is not _NOT_GIVEN:
+                fields[name] = spec.default
+            else:
+                raise TypeError(f"{type(self).__name__} needs {name}")
+        self.__dict__.update(fields)
+        self.__pydantic_fields_set__ = set(values)
+        self.__pydantic_extra__ = None
+        self.__pydantic_private__ = None
+
+    @classmethod
+    def validate_json(cls, data: str | bytes) -> Self:
+        result: Self = _compiled(cls)[0].validate_json(data)
+        return result
+
+    @classmethod
+    def validate_python(cls, data: Any) -> Self:
+        result: Self = _compiled(cls)[0].validate_python(data)
+        return result
+
+    def to_json(self) -> str:
+        return _compiled(type(self))[1].to_json(self).decode()
+
+    def to_python(self) -> dict[str, Any]:
+        """The shape as JSON-able Python data."""
+        data: dict[str, Any] = _compiled(type(self))[1].to_python(self, mode="json")
+        return data
+
+    @classmethod
+    def core_schema(cls) -> CoreSchema:
+        """The pydantic-core schema of the shape (its validator's, its serialiser's and its JSON Schema's)."""
+        cached = cls.__dict__.get("__core_schema__")
+        if cached is None:
+            annotations = typing.get_type_hints(cls, include_extras=True)
+            fields = {name: _model_field(annotations[name], spec) for name, spec in _fields(cls).items()}
+            cached = cs.model_schema(
+                cls,
+                cs.model_fields_schema(fields, extra_behavior=cls.__extra__),
+                ref=cls.__qualname__,
+                config=cs.CoreConfig(strict=cls.__strict__, extra_fields_behavior=cls.__extra__),
+            )
+            cls.__core_schema__ = cached
+        return cached
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Shape) and type(other) is type(self) and self.to_python() == other.to_python()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name, None)!r}" for name in _fields(type(self)))
+        return f"{type(self).__name__}({values})"
+
+
+def _fields(shape: type[Shape]) -> dict[str, _Field | None]:
+    """Each field's declared default, by name: an `_Field`, or None for a field without one."""
+    cached: dict[str, _Field | None] | None = shape.__dict__.get("__fields__")
+    if cached is None:
+        cached = {}
+        for klass in reversed(shape.__mro__):
+            for name, annotation in vars(klass).get("__annotations__", {}).items():
+                if name.startswith("_") or annotation is ClassVar or typing.get_origin(annotation) is ClassVar:
+                    continue
+                declared = vars(klass).get(name, _NOT_GIVEN)
+                if isinstance(declared, _Field):
+                    cached[name] = declared
+                elif declared is not _NOT_GIVEN:
+                    cached[name] = _Field(declared, None, omit_if_none=False)
+                else:
+                    cached[name] = cached.get(name)
+        shape.__fields__ = cached
+    return cached
+
+
+def _compiled(shape: type[Shape]) -> tuple[SchemaValidator, SchemaSerializer]:
+    cached: tuple[SchemaValidator, SchemaSerializer] | None = shape.__dict__.get("__compiled__")
+    if cached is None:
+        schema = shape.core_schema()
+        cached = (SchemaValidator(schema), SchemaSerializer(schema))
+        shape.__compiled__ = cached
+    return cached
+
+
+def _model_field(annotation: Any, spec: _Field | None) -> cs.ModelField:
+    schema = core(annotation)
+    metadata = schema.pop("metadata", None)  # a description is the field's, in the JSON Schema
+    if spec is not None and spec.factory is not None:
+        schema = cs.with_default_schema(schema, default_factory=spec.factory)
+    elif spec is not None and spec.default is not _NOT_GIVEN:
+        schema = cs.with_default_schema(schema, default=spec.default)
+    omit = _is_none if spec is not None and spec.omit_if_none else None
+    return cs.model_field(schema, serialization_exclude_if=omit, metadata=metadata)
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+_SIMPLE: Mapping[Any, Callable[[], Any]] = {
+    str: cs.str_schema,
+    int: cs.int_schema,
+    bool: cs.bool_schema,
+    float: lambda: cs.float_schema(allow_inf_nan=False),
+    datetime: cs.datetime_schema,
+    Any: cs.any_schema,
+    type(None): cs.none_schema,
+}
+
+
+def core(annotation: Any) -> Any:
+    """The pydantic-core schema of a type annotation (the subset of types Actionlog uses), a CoreSchema.
+
+    Typed `Any`: the constraints below are added to the schema dictionaries in place, which CoreSchema's TypedDicts,
+    one per kind of schema, do not let a type checker follow.
+    """
+    if annotation in _SIMPLE:
+        return _SIMPLE[annotation]()
+    if isinstance(annotation, type) and issubclass(annotation, Shape):
+        return annotation.core_schema()
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _constrained(core(arguments[0]), annotation.__metadata__)
+    if origin is dict:
+        return cs.dict_schema(core(arguments[0]), core(arguments[1]))
+    if origin is list:
+        return cs.list_schema(core(arguments[0]))
+    if origin is Literal:
+        return cs.literal_schema(list(arguments))
+    if origin in (typing.Union, types.UnionType):
+        options = [option for option in arguments if option is not type(None)]
+        inner = core(options[0]) if len(options) == 1 else cs.union_schema([core(option) for option in options])
+        return cs.nullable_schema(inner) if len(options) < len(arguments) else inner
+    raise TypeError(f"no shape for {annotation!r}")
+
+
+def _constrained(schema: Any, markers: tuple[Any, ...]) -> Any:
+    for marker in markers:
+        if isinstance(marker, Text | Number | Length | Moment):
+            schema.update({name: value for name, value in marker.constraints.items() if value is not None})
+        elif isinstance(marker, Before):
+            accepts = core(marker.accepts) if marker.accepts is not None else None
+            metadata = schema.pop("metadata", None)
+            schema = cs.no_info_before_validator_function(marker.convert, schema, json_schema_input_schema=accepts)
+            if metadata:
+                schema["metadata"] = metadata
+        elif isinstance(marker, Doc):
+            schema.setdefault("metadata", {}).setdefault("pydantic_js_updates", {})["description"] = marker.description
+    return schema
