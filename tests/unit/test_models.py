@@ -95,3 +95,21 @@ def test_cache_ttl_must_be_a_positive_integer(ttl: object) -> None:
 def test_any_json_value_may_be_cached() -> None:
     for value in (None, 0, "text", [1, {"a": None}], {"nested": {"deep": True}}):
         assert CachePut.validate_json(json.dumps({"value": value})).value == value
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("2026-11-25T12:00:00Z", "2026-11-25T12:00:00.000Z"),
+        ("2026-11-25T12:00:00.5Z", "2026-11-25T12:00:00.500Z"),
+        ("2026-11-25T12:00:00.123456Z", "2026-11-25T12:00:00.123Z"),
+        ("2026-11-25T12:00:00.123+02:00", "2026-11-25T10:00:00.123Z"),
+        ("2026-11-25T00:30:00.999-05:30", "2026-11-25T06:00:00.999Z"),
+        ("0001-01-01T01:00:00+01:00", "0001-01-01T00:00:00.000Z"),
+        ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999Z"),
+    ],
+)
+def test_timestamps_are_stored_in_utc_to_the_millisecond(sent: str, stored: str) -> None:
+    action = ActionIn.validate_json(json.dumps({"action": "a", "timestamp": sent}))
+
+    assert json.loads(new_entries([action])[0])["timestamp"] == stored

@@ -79,18 +79,18 @@ def new_entries(actions: Sequence[ActionIn], *, now: datetime | None = None) -> 
     """
     server_time = utc_timestamp(now or datetime.now(UTC))
     width = 2 * _ID_BYTES
-    random_hex = os.urandom(_ID_BYTES * len(actions)).hex()
+    ids = os.urandom(_ID_BYTES * len(actions)).hex().encode()
     metadata = [pydantic_core.to_json(action.metadata) if action.metadata else b"{}" for action in actions]
     refuse_unstorable(metadata, [action.metadata for action in actions])
-    if any(len(encoded) > MAX_METADATA_BYTES for encoded in metadata):
+    if max(map(len, metadata), default=0) > MAX_METADATA_BYTES:
         raise Unprocessable(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
     return [
         b'{"action":%b,"timestamp":"%b","metadata":%b,"id":"%b"}'
         % (
             pydantic_core.to_json(action.action),
-            (server_time if action.timestamp is None else utc_timestamp(action.timestamp)).encode(),
+            server_time if action.timestamp is None else utc_timestamp(action.timestamp),
             encoded_metadata,
-            random_hex[index * width : (index + 1) * width].encode(),
+            ids[index * width : (index + 1) * width],
         )
         for index, (action, encoded_metadata) in enumerate(zip(actions, metadata, strict=True))
     ]

@@ -71,14 +71,20 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def utc_timestamp(moment: datetime) -> str:
-    """ISO-8601 in UTC with millisecond precision and a `Z`, as the seed stores it.
+def utc_timestamp(moment: datetime) -> bytes:
+    """ISO-8601 in UTC with millisecond precision and a `Z`, as the seed stores it: 2025-10-15T14:30:00.250Z.
 
-    Formatted without a time zone: a zone's offset (pydantic's own zones above all) costs more to format than the rest.
+    pydantic-core writes a moment in UTC as `"2025-10-15T14:30:00Z"` or `"2025-10-15T14:30:00.250000Z"` at half
+    the cost of Python's isoformat, which a batch of client timestamps notices; other zones go through UTC first.
     """
-    offset = moment.utcoffset()
-    in_utc = moment.replace(tzinfo=None) - offset if offset else moment.replace(tzinfo=None)
-    return in_utc.isoformat(timespec="milliseconds") + "Z"
+    written = pydantic_core.to_json(moment)
+    if not written.endswith(b'Z"'):
+        offset = moment.utcoffset()
+        written = pydantic_core.to_json(
+            (moment.replace(tzinfo=None) - offset) if offset else moment.replace(tzinfo=None)
+        )
+        written = written[:-1] + b'Z"'
+    return written[1:20] + (written[20:24] if len(written) > 22 else b".000") + b"Z"
 
 
 def _number_as_text(value: Any) -> Any:
