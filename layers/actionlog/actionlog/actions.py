@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import pydantic_core
 
@@ -43,8 +44,7 @@ WRITE_MARKER_TTL_SECONDS = 24 * 60 * 60
 _ID_BYTES = 16  # 128 random bits, as uuid4 gives
 
 
-@dataclass(frozen=True, slots=True)
-class WriteOnce:
+class WriteOnce(NamedTuple):
     """Makes a write keyed: at most once per `write_id` within `ttl_seconds`.
 
     `receipt` is recorded with the key and handed back to every later write with the same key, e.g. the first

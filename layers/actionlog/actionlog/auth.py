@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from actionlog.errors import Forbidden, Unauthorized
 from actionlog.settings import Settings
@@ -22,8 +21,7 @@ class Access(StrEnum):
     ADMIN = "admin"
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
+class Caller(NamedTuple):
     claims: Mapping[str, Any]
     scopes: frozenset[str]
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from actionlog.errors import translate_store_errors
 from actionlog.redis_client import RedisClient
 
 
-@dataclass(frozen=True, slots=True)
-class CachedValue:
+class CachedValue(NamedTuple):
     encoded: str
     ttl_seconds: int | None
 

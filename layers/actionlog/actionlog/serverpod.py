@@ -9,9 +9,8 @@ HTTP adapter's (actionlog.http), as for every other route.
 
 import typing
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import pydantic_core
 
@@ -34,8 +33,7 @@ from actionlog.schema import Length, Number, Shape
 from actionlog.settings import get_settings
 
 
-@dataclass(frozen=True, slots=True)
-class Method:
+class Method(NamedTuple):
     """One endpoint method: its arguments, who may call it, and what it does."""
 
     arguments: type[Shape]

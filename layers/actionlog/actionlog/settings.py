@@ -5,18 +5,20 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from actionlog.errors import ConfigurationError
 
 # Namespaces the cache routes must never reach, whatever the operator configures.
 RESERVED_KEY_PREFIXES = ("user:", "actionlog:")
 _PREFIX_PATTERN = re.compile(r"[A-Za-z0-9:_.-]{1,64}")
+DEFAULT_CACHE_KEY_PREFIXES = ("session:", "cache:")
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
+    """Actionlog's configuration: the defaults below, and what the environment sets (`from_env`)."""
+
     redis_url: str | None = None
     redis_host: str = "localhost"
     redis_port: int = 6379
@@ -32,7 +34,7 @@ class Settings:
     redis_retries: int = 1
     redis_health_check_interval: int = 10
     actions_max_entries: int = 100
-    cache_key_prefixes: tuple[str, ...] = ("session:", "cache:")
+    cache_key_prefixes: tuple[str, ...] = DEFAULT_CACHE_KEY_PREFIXES
     auth_required: bool = True
     user_id_claim: str = "sub"
 
@@ -41,26 +43,29 @@ class Settings:
         """Read the configuration from `env` (default: the process environment)."""
         env = os.environ if env is None else env
         reader = _Reader(env)
+        default = cls._field_defaults
         return cls(
             redis_url=reader.text("REDIS_URL"),
-            redis_host=reader.text("REDIS_HOST") or cls.redis_host,
-            redis_port=reader.integer("REDIS_PORT", cls.redis_port, low=1, high=65535),
+            redis_host=reader.text("REDIS_HOST") or default["redis_host"],
+            redis_port=reader.integer("REDIS_PORT", default["redis_port"], low=1, high=65535),
             redis_username=reader.text("REDIS_USERNAME"),
             redis_password=reader.text("REDIS_PASSWORD"),
             redis_secret_arn=reader.text("REDIS_SECRET_ARN"),
-            redis_tls=reader.flag("REDIS_TLS", cls.redis_tls),
+            redis_tls=reader.flag("REDIS_TLS", default["redis_tls"]),
             redis_tls_ca_certs=reader.text("REDIS_TLS_CA_CERTS"),
-            redis_cluster=reader.flag("REDIS_CLUSTER", cls.redis_cluster),
-            redis_socket_timeout=reader.seconds("REDIS_SOCKET_TIMEOUT", cls.redis_socket_timeout),
-            redis_connect_timeout=reader.seconds("REDIS_CONNECT_TIMEOUT", cls.redis_connect_timeout),
-            redis_retries=reader.integer("REDIS_RETRIES", cls.redis_retries, low=0, high=5),
+            redis_cluster=reader.flag("REDIS_CLUSTER", default["redis_cluster"]),
+            redis_socket_timeout=reader.seconds("REDIS_SOCKET_TIMEOUT", default["redis_socket_timeout"]),
+            redis_connect_timeout=reader.seconds("REDIS_CONNECT_TIMEOUT", default["redis_connect_timeout"]),
+            redis_retries=reader.integer("REDIS_RETRIES", default["redis_retries"], low=0, high=5),
             redis_health_check_interval=reader.integer(
-                "REDIS_HEALTH_CHECK_INTERVAL", cls.redis_health_check_interval, low=0, high=3600
+                "REDIS_HEALTH_CHECK_INTERVAL", default["redis_health_check_interval"], low=0, high=3600
             ),
-            actions_max_entries=reader.integer("ACTIONS_MAX_ENTRIES", cls.actions_max_entries, low=1, high=10_000),
+            actions_max_entries=reader.integer(
+                "ACTIONS_MAX_ENTRIES", default["actions_max_entries"], low=1, high=10_000
+            ),
             cache_key_prefixes=_cache_key_prefixes(reader.text("CACHE_KEY_PREFIXES")),
-            auth_required=reader.flag("AUTH_REQUIRED", cls.auth_required),
-            user_id_claim=reader.text("USER_ID_CLAIM") or cls.user_id_claim,
+            auth_required=reader.flag("AUTH_REQUIRED", default["auth_required"]),
+            user_id_claim=reader.text("USER_ID_CLAIM") or default["user_id_claim"],
         )
 
 
@@ -116,7 +121,7 @@ class _Reader:
 
 def _cache_key_prefixes(value: str | None) -> tuple[str, ...]:
     if value is None:
-        return Settings.cache_key_prefixes
+        return DEFAULT_CACHE_KEY_PREFIXES
     prefixes = tuple(prefix.strip() for prefix in value.split(",") if prefix.strip())
     if not prefixes:
         raise ConfigurationError("CACHE_KEY_PREFIXES must name at least one prefix")
