@@ -10,10 +10,11 @@ EVENT ?= events/health_check.json
 
 .PHONY: run invoke test lint bench build precompile validate openapi clean
 
-run: $(VENV)/.installed  ## Start the API on http://127.0.0.1:$(PORT) without Docker
+# Both run the functions under AWS's Runtime Interface Emulator, which comes with the SAM CLI (.venv-sam).
+run: $(VENV)/.installed $(SAM_VENV)/.installed  ## Start the API on http://127.0.0.1:$(PORT) without Docker
 	$(BIN)/python -m dev.local_api --port $(PORT)
 
-invoke: $(VENV)/.installed  ## Invoke one function with an event file, like `sam local invoke`
+invoke: $(VENV)/.installed $(SAM_VENV)/.installed  ## Invoke one function with an event file, like `sam local invoke`
 	$(BIN)/python -m dev.invoke $(FUNCTION) -e $(EVENT)
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed lint  ## Lint, type-check and run every test

@@ -1,10 +1,10 @@
-"""What an HTTP API in API Gateway does around a function, for the local server.
+"""API Gateway's part of a request, for the local server: the route, the authorizer, the event, the response.
 
-- Route selection: the most specific route wins (a literal segment beats `{param}`, which beats `{greedy+}`);
-  each `{param}` is one non-empty path segment, URL-decoded.
-- The payload format 2.0 event the function receives. As deployed, `rawPath` (and `requestContext.http.path`)
-  arrive URL-decoded while `rawQueryString` stays as sent; Powertools routes on the decoded path.
-- The JWT authorizer's context, from the bearer token decoded WITHOUT verification (see `dev.token`).
+- Route selection: the most specific route wins (a literal segment beats `{param}`, which beats `{greedy+}`); each
+  `{param}` is one non-empty path segment, URL-decoded.
+- The JWT authorizer's context, from the bearer token decoded WITHOUT verification (see `dev.token`), and the scopes
+  the route requires (`AuthorizationScopes`), refused with 403 before the function runs, as API Gateway does.
+- The payload format 2.0 event. As deployed, `rawPath` arrives URL-decoded and `rawQueryString` as sent.
 - The HTTP response API Gateway makes of the function's return value.
 """
 
@@ -15,7 +15,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -24,8 +23,6 @@ from dev.template import Route
 from dev.token import InvalidToken, read_claims
 
 ACCOUNT_ID = "123456789012"  # the placeholder account SAM's local tools use
-API_ID = "local"
-# Framing is the server's business, not the function's: it sets Content-Length itself.
 _HOP_BY_HOP_HEADERS = {"connection", "content-length", "keep-alive", "transfer-encoding"}
 
 
@@ -66,20 +63,6 @@ def json_response(status: int, document: Any, headers: Iterable[tuple[str, str]]
     return HttpResponse(status, [("Content-Type", "application/json"), *headers], json.dumps(document).encode())
 
 
-class _Kind(IntEnum):
-    """A route segment's kind; the order is API Gateway's priority among routes that match."""
-
-    LITERAL = 0
-    PARAMETER = 1
-    GREEDY = 2
-
-
-@dataclass(frozen=True, slots=True)
-class _Segment:
-    kind: _Kind
-    text: str  # the literal, or the parameter's name
-
-
 @dataclass(frozen=True, slots=True)
 class RouteMatch:
     route: Route
@@ -90,100 +73,94 @@ class RouteTable:
     """Finds the route for a request among the template's routes."""
 
     def __init__(self, routes: Iterable[Route]) -> None:
-        patterns = [(_pattern(route.path), route) for route in routes]
-        self._patterns = sorted(patterns, key=lambda item: [segment.kind for segment in item[0]])
+        # API Gateway's priority among matching routes: literal segments (0) before {param} (1) before {greedy+} (2).
+        self._routes = sorted(routes, key=lambda route: [_kind(segment) for segment in route.path.split("/")[1:]])
 
     def match(self, method: str, raw_path: str) -> RouteMatch | None:
         segments = raw_path.split("/")[1:]
-        for pattern, route in self._patterns:
-            if route.method not in (method, "ANY"):
-                continue
-            parameters = _match(pattern, segments)
-            if parameters is not None:
+        for route in self._routes:
+            parameters = _match(route.path, segments)
+            if route.method in (method, "ANY") and parameters is not None:
                 return RouteMatch(route, parameters)
         return None
 
     def allowed_methods(self, raw_path: str) -> list[str]:
         """The methods of the routes whose path matches; empty when no route has this path."""
         segments = raw_path.split("/")[1:]
-        return sorted({route.method for pattern, route in self._patterns if _match(pattern, segments) is not None})
+        return sorted({route.method for route in self._routes if _match(route.path, segments) is not None})
 
 
-def _pattern(path: str) -> tuple[_Segment, ...]:
-    segments = []
-    for part in path.split("/")[1:]:
-        if part.startswith("{") and part.endswith("+}"):
-            segments.append(_Segment(_Kind.GREEDY, part[1:-2]))
-        elif part.startswith("{") and part.endswith("}"):
-            segments.append(_Segment(_Kind.PARAMETER, part[1:-1]))
-        else:
-            segments.append(_Segment(_Kind.LITERAL, part))
-    return tuple(segments)
+def _kind(segment: str) -> int:
+    return 0 if not segment.startswith("{") else 2 if segment.endswith("+}") else 1
 
 
-def _match(pattern: Sequence[_Segment], segments: Sequence[str]) -> dict[str, str] | None:
-    """The path parameters when `segments` (still percent-encoded) match `pattern`, else None."""
+def _match(path: str, segments: Sequence[str]) -> dict[str, str] | None:
+    """The path parameters when `segments` (still percent-encoded) match the route's `path`, else None."""
     parameters: dict[str, str] = {}
-    for index, segment in enumerate(pattern):
-        if segment.kind is _Kind.GREEDY:
+    pattern = path.split("/")[1:]
+    for index, part in enumerate(pattern):
+        if _kind(part) == 2:
             rest = segments[index:]
             if not any(rest):
                 return None
-            parameters[segment.text] = "/".join(unquote(part) for part in rest)
+            parameters[part[1:-2]] = "/".join(unquote(each) for each in rest)
             return parameters
         if index >= len(segments):
             return None
-        # Decoded one segment at a time, so that an encoded slash (%2F) stays inside its segment.
-        value = unquote(segments[index])
-        if segment.kind is _Kind.LITERAL and value != segment.text:
+        value = unquote(segments[index])  # one segment at a time, so that an encoded slash (%2F) stays inside it
+        if _kind(part) == 0 and value != part:
             return None
-        if segment.kind is _Kind.PARAMETER:
+        if _kind(part) == 1:
             if not value:
                 return None
-            parameters[segment.text] = value
+            parameters[part[1:-1]] = value
     return parameters if len(segments) == len(pattern) else None
 
 
-def jwt_authorizer(authorization: str | None, *, now: float | None = None) -> dict[str, Any] | None:
-    """`requestContext.authorizer` as the JWT authorizer fills it, or None when no token was sent.
+class Refused(Exception):
+    """API Gateway's authorizer turned the request away: 401 for a bad token, 403 for a missing scope."""
 
-    Raises InvalidToken for a header the authorizer would refuse. The "Bearer " prefix is optional, as it is for
-    API Gateway.
+    def __init__(self, status: HTTPStatus, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def jwt_authorizer(route: Route, authorization: str | None, *, now: float | None = None) -> dict[str, Any] | None:
+    """`requestContext.authorizer` as the JWT authorizer fills it, or None when no token was sent. Raises Refused.
+
+    The "Bearer " prefix is optional, as it is for API Gateway. A route with `AuthorizationScopes` needs a token
+    holding one of them (in its space-separated `scope` claim). Without a token the request goes on, unlike API
+    Gateway: locally the handler decides (AUTH_REQUIRED, false by default, lets it in).
     """
     if authorization is None:
         return None
     scheme, _, rest = authorization.strip().partition(" ")
     token = rest.strip() if scheme.lower() == "bearer" else authorization.strip()
-    if not token:
-        raise InvalidToken("the Authorization header holds no token")
-    claims = read_claims(token, now=now)
+    try:
+        if not token:
+            raise InvalidToken("the Authorization header holds no token")
+        claims = read_claims(token, now=now)
+    except InvalidToken as error:
+        raise Refused(HTTPStatus.UNAUTHORIZED, str(error)) from None
     scope = claims.get("scope")
     scopes = scope.split() if isinstance(scope, str) and scope.strip() else None
+    if route.scopes and not set(route.scopes) & set(scopes or ()):
+        raise Refused(HTTPStatus.FORBIDDEN, f"the route needs one of the scopes {' '.join(route.scopes)}")
     return {"jwt": {"claims": claims, "scopes": scopes}}
 
 
 def build_event(
-    match: RouteMatch,
-    request: HttpRequest,
-    *,
-    request_id: str,
-    authorizer: dict[str, Any] | None,
-    now: datetime,
+    match: RouteMatch, request: HttpRequest, *, request_id: str, authorizer: dict[str, Any] | None, now: datetime
 ) -> dict[str, Any]:
     """The payload format 2.0 event API Gateway sends the route's function. `now` must be timezone-aware."""
     headers: dict[str, str] = {}
     for name, value in request.headers:
-        key = name.lower()
-        headers[key] = f"{headers[key]},{value}" if key in headers else value
-    # API Gateway moves cookies out of the headers into a list of their own.
-    cookie_header = headers.pop("cookie", "")
-    cookies = [cookie.strip() for cookie in cookie_header.split(";") if cookie.strip()]
-    host = headers.get("host", "localhost")
-    path = unquote(request.raw_path)
-
-    request_context: dict[str, Any] = {
+        headers[name.lower()] = f"{headers[name.lower()]},{value}" if name.lower() in headers else value
+    cookies = [cookie.strip() for cookie in headers.pop("cookie", "").split(";") if cookie.strip()]  # a list apart
+    host, path = headers.get("host", "localhost"), unquote(request.raw_path)
+    context: dict[str, Any] = {
         "accountId": ACCOUNT_ID,
-        "apiId": API_ID,
+        "apiId": "local",
         "domainName": host,
         "domainPrefix": host.split(".")[0],
         "http": {
@@ -198,68 +175,49 @@ def build_event(
         "stage": "$default",
         "time": now.strftime("%d/%b/%Y:%H:%M:%S %z"),
         "timeEpoch": int(now.timestamp() * 1000),
+        **({"authorizer": authorizer} if authorizer is not None else {}),
     }
-    if authorizer is not None:
-        request_context["authorizer"] = authorizer
-
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": match.route.key,
         "rawPath": path,
         "rawQueryString": request.raw_query,
         "headers": headers,
-        "requestContext": request_context,
+        "requestContext": context,
     }
     if cookies:
         event["cookies"] = cookies
-    query = _query_parameters(request.raw_query)
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(request.raw_query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value  # repeats joined, as format 2.0 does
     if query:
         event["queryStringParameters"] = query
     if match.path_parameters:
         event["pathParameters"] = dict(match.path_parameters)
-    event.update(_body(request.body))
+    try:
+        event |= (
+            {"body": request.body.decode(), "isBase64Encoded": False} if request.body else {"isBase64Encoded": False}
+        )
+    except UnicodeDecodeError:
+        event |= {"body": base64.b64encode(request.body).decode("ascii"), "isBase64Encoded": True}
     return event
 
 
-def _query_parameters(raw_query: str) -> dict[str, str]:
-    parameters: dict[str, str] = {}
-    for name, value in parse_qsl(raw_query, keep_blank_values=True):
-        # API Gateway's format 2.0 joins a repeated parameter's values with commas.
-        parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
-    return parameters
-
-
-def _body(body: bytes) -> dict[str, Any]:
-    if not body:
-        return {"isBase64Encoded": False}
-    try:
-        return {"body": body.decode("utf-8"), "isBase64Encoded": False}
-    except UnicodeDecodeError:
-        return {"body": base64.b64encode(body).decode("ascii"), "isBase64Encoded": True}
-
-
 def proxy_response(result: Any) -> HttpResponse:
-    """The HTTP response API Gateway makes of a function's return value (payload format 2.0).
+    """The HTTP response API Gateway makes of a function's return value (payload format 2.0). Raises MalformedResponse.
 
-    Raises MalformedResponse where API Gateway would answer 500 instead.
+    Format 2.0 lets a function return just the body: API Gateway then sends it as JSON with status 200.
     """
     if not isinstance(result, dict) or "statusCode" not in result:
-        # Format 2.0 lets a function return just the body: API Gateway sends it as JSON with status 200.
         return json_response(HTTPStatus.OK, result)
     status, headers, body = result["statusCode"], result.get("headers") or {}, result.get("body") or ""
     if not isinstance(status, int) or not 100 <= status <= 599:
         raise MalformedResponse(f"statusCode must be an HTTP status, got {status!r}")
     if not isinstance(headers, dict) or not isinstance(body, str):
         raise MalformedResponse("headers must be an object and body a string")
-    if result.get("isBase64Encoded"):
-        try:
-            data = base64.b64decode(body, validate=True)
-        except ValueError as error:
-            raise MalformedResponse(f"isBase64Encoded is true but the body is not base64: {error}") from None
-    else:
-        data = body.encode()
-    response_headers = [
-        (str(name), str(value)) for name, value in headers.items() if str(name).lower() not in _HOP_BY_HOP_HEADERS
-    ]
-    response_headers += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or ()]
-    return HttpResponse(status, response_headers, data)
+    try:
+        data = base64.b64decode(body, validate=True) if result.get("isBase64Encoded") else body.encode()
+    except ValueError as error:
+        raise MalformedResponse(f"isBase64Encoded is true but the body is not base64: {error}") from None
+    kept = [(str(name), str(value)) for name, value in headers.items() if str(name).lower() not in _HOP_BY_HOP_HEADERS]
+    return HttpResponse(status, [*kept, *(("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or ())], data)

@@ -1,50 +1,39 @@
 """`python -m dev.invoke <LogicalId> -e <event.json> [--env-vars FILE]`: run one function once, like `sam local invoke`.
 
     python -m dev.invoke HealthCheckFunction -e events/health_check.json
-    python -m dev.invoke LogActionFunction -e events/log_action.json | jq .
     echo '{}' | python -m dev.invoke HealthCheckFunction -e -
 
-The handler runs in a fresh worker process, as under `dev.local_api`, with the Redis of REDIS_URL or REDIS_HOST,
-or else an embedded fakeredis that lives for this one call. The handler's response goes to stdout as JSON; its
-logs go to stderr.
-
-`--env-vars` reads SAM's format. `events/env.json` is written for `sam local invoke` in Docker (it sets
-REDIS_HOST=host.docker.internal), so without Docker leave `--env-vars` out, or pass a file of your own.
-
-Exit status: 0 with the handler's response; 1 when the function failed (Lambda's error JSON on stdout), timed out
-or crashed; 2 for bad arguments or an unknown function.
+The function runs as under `dev.local_api` (AWS's Runtime Interface Emulator with awslambdaric, where they run),
+with the Redis of REDIS_URL or REDIS_HOST, or else one that lives for this one call. Its answer goes to stdout as
+JSON, its logs and Lambda's START/END/REPORT lines to stderr. Exit status: 0 with the answer; 1 when the function
+failed (Lambda's error JSON on stdout) or timed out; 2 for bad arguments or an unknown function.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from dev.runtime import EnvVarsError, LocalLambda, load_env_vars
-from dev.template import TEMPLATE_PATH, TemplateError, load_template
-from dev.worker import FunctionError, InvocationFailed
+from dev.lambda_runtime import FunctionError, InvocationFailed, LocalFunctions, load_env_vars
+from dev.template import TEMPLATE_PATH, load_template
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m dev.invoke", description="Invoke one function of the template once, without Docker."
-    )
+    parser = argparse.ArgumentParser(prog="python -m dev.invoke", description="Invoke one function once.")
     parser.add_argument("function_id", metavar="LogicalId", help="the function's logical id in the template")
-    parser.add_argument("-e", "--event", help="JSON event file, or - for stdin (default: an empty event {})")
+    parser.add_argument("-e", "--event", default=None, help="JSON event file, or - for stdin (default: {})")
     parser.add_argument("-n", "--env-vars", type=Path, help="SAM env-vars JSON file (events/env.json is for Docker)")
     parser.add_argument("-t", "--template", type=Path, default=TEMPLATE_PATH, help="the SAM template")
     args = parser.parse_args(argv)
-
     try:
         template = load_template(args.template)
         env_vars = load_env_vars(args.env_vars) if args.env_vars else None
-        event = _read_event(args.event)
-    except (OSError, ValueError, TemplateError, EnvVarsError) as error:
+        text = "{}" if args.event is None else sys.stdin.read() if args.event == "-" else Path(args.event).read_text()
+        event = json.loads(text)
+    except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     function = template.functions.get(args.function_id)
@@ -52,29 +41,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         known = ", ".join(sorted(template.functions))
         print(f"error: {template.path.name} has no function {args.function_id!r}; known: {known}", file=sys.stderr)
         return 2
-
-    with LocalLambda(template, environ=os.environ, env_vars=env_vars) as functions:
+    functions = LocalFunctions({function.logical_id: function}, env_vars=env_vars)
+    try:
         print(f"Invoking {function.logical_id} (Redis: {functions.redis_description})", file=sys.stderr, flush=True)
-        try:
-            invocation = functions.invoke(function, event)
-        except FunctionError as error:
-            print(json.dumps(error.payload))
-            return 1
-        except InvocationFailed as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
+        invocation = functions.invoke(function.logical_id, event)
+    except FunctionError as error:
+        print(json.dumps(error.payload))
+        return 1
+    except InvocationFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        functions.close()
     print(json.dumps(invocation.result))
     return 0
-
-
-def _read_event(source: str | None) -> Any:
-    if source is None:
-        return {}
-    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    try:
-        return json.loads(text)
-    except ValueError as error:
-        raise ValueError(f"the event {source} is not JSON: {error}") from None
 
 
 if __name__ == "__main__":

@@ -163,7 +163,9 @@ def _about(route: Route, routes: Iterable[Route]) -> Json:
     """What the template says of the route: its name, summary and tag."""
     stem = route.function.logical_id.removesuffix("Function")
     if sum(other.function is route.function for other in routes) > 1:
-        stem += route.event_id
+        # A function with several routes (a Serverpod endpoint): each named after what its path adds.
+        for segment in route.path.split("/")[2:]:
+            stem += "By" + segment[1:-1].capitalize() if segment.startswith("{") else segment.capitalize()
     module = handler_module(route.function)
     return {
         "operationId": stem[0].lower() + stem[1:],

@@ -1,4 +1,8 @@
-"""A throwaway redis-server on a free loopback port, for the tests and the benchmark."""
+"""The Redis servers of local runs, the tests and the benchmark: a throwaway redis-server, or fakeredis embedded.
+
+`make run` serves a real redis-server when one is installed (no persistence, a free loopback port, stopped on exit)
+and fakeredis' TCP server otherwise; the tests and the benchmark start the ones they need from here too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -46,6 +51,10 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://{LOOPBACK}:{self.port}/0"
 
+    @property
+    def description(self) -> str:
+        return f"redis-server on {LOOPBACK}:{self.port} (no persistence)"
+
     def start(self) -> RedisServer:
         args = [redis_server_binary(), "--port", str(self.port), "--bind", LOOPBACK, "--save", ""]
         args += ["--appendonly", "no", "--dir", self.workdir, *self.extra_args]
@@ -59,6 +68,10 @@ class RedisServer:
             self.process.wait(timeout=10)
             self.process = None
 
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
     def client(self, **options: Any) -> redis.Redis:
         return redis.Redis(host=LOOPBACK, port=self.port, decode_responses=True, socket_timeout=2, **options)
 
@@ -68,8 +81,7 @@ class RedisServer:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        self.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.close()
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + 10
@@ -84,3 +96,48 @@ class RedisServer:
         finally:
             probe.close()
         raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+
+class EmbeddedRedis:
+    """fakeredis' TCP server on a free loopback port, served from a daemon thread of this process.
+
+    With Nagle's algorithm off on every connection, as redis-server has it: otherwise its reply to a MULTI/EXEC
+    pipeline goes out in small writes that wait for the client's delayed ACK, about 40 ms per logged action.
+    """
+
+    def __init__(self, port: int = 0) -> None:
+        from fakeredis import TcpFakeServer  # only a run without redis-server needs fakeredis
+
+        class NoDelayFakeServer(TcpFakeServer):
+            def get_request(self) -> tuple[socket.socket, Any]:
+                connection, address = super().get_request()
+                connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                return connection, address
+
+        self._server = NoDelayFakeServer((LOOPBACK, port), server_type="redis", server_version=(7, 0))
+        self.port: int = self._server.server_address[1]
+        # A short poll interval: shutdown() waits for the serving loop to notice, and a local run should stop at once.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="embedded-redis", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://{LOOPBACK}:{self.port}/0"
+
+    @property
+    def description(self) -> str:
+        return f"embedded fakeredis on {LOOPBACK}:{self.port} (no redis-server installed; data lasts for this run)"
+
+    def close(self) -> None:
+        self._server.shutdown()  # also ends the connection threads, which server_close then joins
+        self._server.server_close()
+
+
+def local_redis() -> RedisServer | EmbeddedRedis:
+    """A Redis for a local run: a real redis-server when one is installed, else the embedded fakeredis."""
+    try:
+        return RedisServer().start()
+    except RedisServerMissing:
+        return EmbeddedRedis()

@@ -1,85 +1,51 @@
-"""The functions and HTTP routes of `template.yaml`: the only route table the local tools use.
+"""The application as API Gateway and Lambda see it: `template.yaml`, translated by SAM's own translator.
 
-CONTRACT section 1: routes come from the template alone. The local API server, `dev.invoke` and the tests
-read them here, so a route added, moved or made public in the template is served locally as deployed.
-
-Only what a local run needs is read: each `AWS::Serverless::Function` (merged with `Globals.Function` the way
-SAM merges them), its local layers, and its `HttpApi` events with the authorizer API Gateway would run first.
-Intrinsic functions are kept as data, never evaluated: an environment variable set with `!Ref` has no local
-value here, and the local runner decides what it should be.
+Everything local that serves, invokes, documents or tests the functions reads them here (CONTRACT section 1: the
+routes come from the template alone). aws-sam-translator, which `sam build`, `sam deploy` and cfn-lint run too,
+expands Globals and events into CloudFormation: each function's Lambda settings, and the HTTP API's routes with the
+authorizer and scopes API Gateway applies. The translator wants S3 locations for code, so the local paths are kept
+aside and given back. Environment values that are plain `Ref`s to parameters take the parameters' defaults; other
+intrinsics have no local value (None), and the local runner decides what they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
-
-# What SAM assumes when a template leaves these out.
-DEFAULT_TIMEOUT_SECONDS = 3
-DEFAULT_MEMORY_MB = 128
-
-FUNCTION_TYPE = "AWS::Serverless::Function"
-LAYER_TYPE = "AWS::Serverless::LayerVersion"
+_LOCAL = "s3://local-code/"
+_LOCATIONS = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
+_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "x-amazon-apigateway-any-method"}
 
 
-class TemplateError(Exception):
-    """The template asks for something the local tools cannot run."""
-
-
-class CloudFormationLoader(yaml.SafeLoader):
-    """A SafeLoader that reads CloudFormation's short tags (`!Ref X`, `!Sub ...`) as their long forms, as data."""
-
-
-def _construct_intrinsic(loader: CloudFormationLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    elif isinstance(node, yaml.MappingNode):
-        value = loader.construct_mapping(node, deep=True)
-    else:
-        raise TemplateError(f"unexpected YAML node for !{tag_suffix}")
-    if tag_suffix in {"Ref", "Condition"}:
-        return {tag_suffix: value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Function:
     logical_id: str
-    code_dir: Path  # the CodeUri, absolute
+    code_dir: Path
     handler: str  # "module.function", e.g. "app.lambda_handler"
-    layer_dirs: tuple[Path, ...]  # ContentUri of each local layer, in the template's order
+    layer_dirs: tuple[Path, ...]  # each layer's content, as mounted under /opt/python, in the template's order
     timeout_seconds: int
     memory_mb: int
-    # Every variable the template declares for this function. None where the value is an intrinsic (`!Ref ...`),
-    # which only CloudFormation can resolve.
-    environment: Mapping[str, str | None]
-    description: str = ""
-    event_types: frozenset[str] = frozenset()  # the Type of each of its Events: HttpApi, SQS, Schedule, ...
+    environment: dict[str, str | None]  # None: an intrinsic only CloudFormation can resolve
+    description: str
+    event_types: frozenset[str]  # how it is invoked: HttpApi, SQS, Schedule
+    log_format: str  # Lambda's LoggingConfig: Text or JSON
+    log_level: str | None  # the application log level Lambda filters JSON logs at
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Route:
     function: Function
-    event_id: str  # the key of its event under the function's Events
     method: str  # upper case; "ANY" matches every method
     path: str  # e.g. "/users/{userId}/actions"
-    # The authorizer API Gateway runs before the function; None for `Auth: Authorizer: NONE` (or an API without one).
-    authorizer: str | None
+    authorizer: str | None  # the authorizer API Gateway runs first; None for a public route
+    scopes: tuple[str, ...]  # what the authorizer requires of the token, any one of them
 
     @property
     def key(self) -> str:
@@ -87,137 +53,137 @@ class Route:
         return f"{self.method} {self.path}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Template:
     path: Path
-    functions: Mapping[str, Function]  # by logical id, every Serverless function whatever its events
-    routes: tuple[Route, ...]  # every HttpApi event, in template order
-    global_environment: Mapping[str, str | None]  # Globals.Function.Environment.Variables, as in Function
+    document: dict[str, Any]  # the template as written, intrinsics in their long form
+    functions: dict[str, Function]  # by logical id
+    routes: tuple[Route, ...]
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {name: resource for name, resource in self.document["Resources"].items() if resource["Type"] == kind}
 
 
 def read_document(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """The template as plain data, intrinsics in their long form (`{"Ref": "X"}`)."""
-    with path.open(encoding="utf-8") as stream:
-        document = yaml.load(stream, Loader=CloudFormationLoader)  # a SafeLoader: no arbitrary objects
-    if not isinstance(document, dict):
-        raise TemplateError(f"{path} is not a CloudFormation template")
+    """The template as written, with CloudFormation's short tags (`!Ref X`) in their long form."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    document: dict[str, Any] = yaml_parse(path.read_text(encoding="utf-8"))
     return document
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> Template:
-    document = read_document(path)
-    base_dir = path.resolve().parent
-    resources: dict[str, Any] = document.get("Resources") or {}
-    globals_section: dict[str, Any] = document.get("Globals") or {}
-    function_globals: dict[str, Any] = globals_section.get("Function") or {}
+    return _load(path.resolve(), path.stat().st_mtime_ns)
 
-    functions: dict[str, Function] = {}
-    routes: list[Route] = []
-    for logical_id, resource in resources.items():
-        if resource.get("Type") != FUNCTION_TYPE:
-            continue
-        properties = resource.get("Properties") or {}
-        function = _function(logical_id, properties, function_globals, resources, base_dir)
-        functions[logical_id] = function
-        for event_id, event in (properties.get("Events") or {}).items():
-            if event.get("Type") == "HttpApi":
-                routes.append(_route(function, event_id, event.get("Properties") or {}, resources, globals_section))
+
+@cache
+def _load(path: Path, modified: int) -> Template:
+    document = read_document(path)
+    local = copy.deepcopy(document)
+    for resource in local["Resources"].values():
+        key = _LOCATIONS.get(resource["Type"])
+        if key and isinstance(resource.get("Properties", {}).get(key), str):
+            resource["Properties"][key] = _LOCAL + resource["Properties"][key]
+    resources = _translate(local)["Resources"]
+    defaults = {name: parameter.get("Default") for name, parameter in (document.get("Parameters") or {}).items()}
+    layers = {
+        name: path.parent / resource["Properties"]["Content"]["S3Key"]
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::LayerVersion"
+    }
+    invoked: dict[str, set[str]] = {}
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping":
+            invoked.setdefault(resource["Properties"]["FunctionName"]["Ref"], set()).add("SQS")
+        if resource["Type"] == "AWS::Events::Rule":
+            for target in resource["Properties"]["Targets"]:
+                invoked.setdefault(target["Arn"]["Fn::GetAtt"][0], set()).add("Schedule")
+    routes = list(_routes(resources))
+    for name, _, _, _, _ in routes:
+        invoked.setdefault(name, set()).add("HttpApi")
+    functions = {
+        name: _function(name, resource["Properties"], path.parent, layers, defaults, frozenset(invoked.get(name, ())))
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
     return Template(
         path=path,
+        document=document,
         functions=functions,
-        routes=tuple(routes),
-        global_environment=_variables(function_globals),
+        routes=tuple(
+            sorted(
+                (
+                    Route(functions[name], method, path, authorizer, scopes)
+                    for name, method, path, authorizer, scopes in routes
+                ),
+                key=lambda r: (r.path, r.method),
+            )
+        ),
     )
+
+
+def _translate(document: dict[str, Any]) -> dict[str, Any]:
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    # A region is needed for ARNs only; nothing is asked of AWS (no credentials, no managed policies looked up).
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="us-east-1"))
+    translated: dict[str, Any] = translator.translate(document, parameter_values={}, get_managed_policy_map=dict)
+    return translated
 
 
 def _function(
-    logical_id: str,
-    properties: Mapping[str, Any],
-    function_globals: Mapping[str, Any],
-    resources: Mapping[str, Any],
+    name: str,
+    properties: dict[str, Any],
     base_dir: Path,
+    layers: dict[str, Path],
+    defaults: dict[str, Any],
+    event_types: frozenset[str],
 ) -> Function:
-    def setting(name: str, default: Any = None) -> Any:
-        return properties.get(name, function_globals.get(name, default))
+    def value(variable: Any) -> str | None:
+        if isinstance(variable, dict) and set(variable) == {"Ref"}:
+            variable = defaults.get(variable["Ref"])
+        if isinstance(variable, bool):
+            return str(variable).lower()
+        return None if variable is None or isinstance(variable, dict | list) else str(variable)
 
-    code_uri = setting("CodeUri")
-    handler = setting("Handler")
-    if not isinstance(code_uri, str):
-        raise TemplateError(f"{logical_id}: CodeUri must be a local directory to run the function locally")
-    if not isinstance(handler, str):
-        raise TemplateError(f"{logical_id}: no Handler (neither its own nor Globals.Function.Handler)")
-    # SAM appends a function's own layers to the global ones, and merges environment variables by name.
-    layers = [*(function_globals.get("Layers") or ()), *(properties.get("Layers") or ())]
+    variables = (properties.get("Environment") or {}).get("Variables") or {}
+    logging = properties.get("LoggingConfig") or {}
     return Function(
-        logical_id=logical_id,
-        code_dir=(base_dir / code_uri).resolve(),
-        handler=handler,
-        layer_dirs=tuple(_layer_dirs(layers, resources, base_dir)),
-        timeout_seconds=int(setting("Timeout", DEFAULT_TIMEOUT_SECONDS)),
-        memory_mb=int(setting("MemorySize", DEFAULT_MEMORY_MB)),
-        environment={**_variables(function_globals), **_variables(properties)},
+        logical_id=name,
+        code_dir=base_dir / properties["Code"]["S3Key"],
+        handler=properties["Handler"],
+        layer_dirs=tuple(layers[layer["Ref"]] for layer in properties.get("Layers", ()) if layer.get("Ref") in layers),
+        timeout_seconds=int(properties.get("Timeout", 3)),
+        memory_mb=int(properties.get("MemorySize", 128)),
+        environment={variable: value(setting) for variable, setting in variables.items()},
         description=str(properties.get("Description", "")),
-        event_types=frozenset(str(event.get("Type")) for event in (properties.get("Events") or {}).values()),
+        event_types=event_types,
+        log_format=value(logging.get("LogFormat")) or "Text",
+        log_level=value(logging.get("ApplicationLogLevel")),
     )
 
 
-def _layer_dirs(layers: list[Any], resources: Mapping[str, Any], base_dir: Path) -> list[Path]:
-    # A layer built with `BuildMethod: python3.x` puts its ContentUri on the function's import path (/opt/python).
-    # Layers given as ARNs live in AWS; whatever they provide must come from the local site-packages instead.
-    dirs = []
-    for layer in layers:
-        reference = layer.get("Ref") if isinstance(layer, dict) else None
-        resource = resources.get(reference) if isinstance(reference, str) else None
-        if resource is None or resource.get("Type") != LAYER_TYPE:
+def _routes(resources: dict[str, Any]) -> list[tuple[str, str, str, str | None, tuple[str, ...]]]:
+    """(function, METHOD, path, authorizer, scopes) of every route in the HTTP APIs' OpenAPI bodies."""
+    found = []
+    for resource in resources.values():
+        if resource["Type"] != "AWS::ApiGatewayV2::Api" or "Body" not in resource["Properties"]:
             continue
-        content_uri = (resource.get("Properties") or {}).get("ContentUri")
-        if isinstance(content_uri, str):
-            dirs.append((base_dir / content_uri).resolve())
-    return dirs
-
-
-def _variables(properties: Mapping[str, Any]) -> dict[str, str | None]:
-    variables = ((properties.get("Environment") or {}).get("Variables")) or {}
-    return {name: _literal(value) for name, value in variables.items()}
-
-
-def _literal(value: Any) -> str | None:
-    """A variable's value as Lambda would receive it, or None for an intrinsic function."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str | int | float):
-        return str(value)
-    return None
-
-
-def _route(
-    function: Function,
-    event_id: str,
-    properties: Mapping[str, Any],
-    resources: Mapping[str, Any],
-    globals_section: Mapping[str, Any],
-) -> Route:
-    method, path = properties.get("Method"), properties.get("Path")
-    if not isinstance(method, str) or not isinstance(path, str):
-        raise TemplateError(
-            f"{function.logical_id}.{event_id}: an HttpApi event without Method and Path (the $default route)"
-            " is not served locally"
-        )
-    authorizer = (properties.get("Auth") or {}).get("Authorizer")
-    if authorizer is None:
-        authorizer = _default_authorizer(properties.get("ApiId"), resources, globals_section)
-    return Route(
-        function=function,
-        event_id=event_id,
-        method=method.upper(),
-        path=path,
-        authorizer=None if authorizer in (None, "NONE") else str(authorizer),
-    )
-
-
-def _default_authorizer(api_id: Any, resources: Mapping[str, Any], globals_section: Mapping[str, Any]) -> Any:
-    if isinstance(api_id, dict) and "Ref" in api_id:
-        api_properties = (resources.get(api_id["Ref"]) or {}).get("Properties") or {}
-    else:  # no ApiId: the implicit API SAM creates, configured by Globals.HttpApi
-        api_properties = globals_section.get("HttpApi") or {}
-    return (api_properties.get("Auth") or {}).get("DefaultAuthorizer")
+        for path, item in resource["Properties"]["Body"].get("paths", {}).items():
+            for method, operation in item.items():
+                if method not in _HTTP_METHODS:
+                    continue
+                target = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+                [function] = re.findall(r"\$\{(\w+)\.Arn\}", target)
+                security = [
+                    (name, scopes)
+                    for requirement in operation.get("security", [])
+                    for name, scopes in requirement.items()
+                ]
+                authorizer, scopes = next(
+                    ((name, tuple(scopes)) for name, scopes in security if name != "NONE"), (None, ())
+                )
+                found.append((function, "ANY" if method.startswith("x-") else method.upper(), path, authorizer, scopes))
+    return found

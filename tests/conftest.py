@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import fakeredis
 import pytest
 import redis
-from fakeredis import TcpFakeServer
 
 from actionlog.redis_client import discard_client
 from actionlog.settings import get_settings
-from tests.support import NEVER_LOGGED, RedisServer, free_port
+from dev.redis_server import EmbeddedRedis
+from tests.support import NEVER_LOGGED, RedisServer
 
 
 @pytest.fixture
@@ -42,29 +39,12 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
     discard_client()
 
 
-class NoDelayFakeServer(TcpFakeServer):
-    """fakeredis' TCP server with Nagle's algorithm off on every connection, as redis-server has it.
-
-    With Nagle on, its reply to a MULTI/EXEC pipeline goes out in small writes that wait for the client's delayed
-    ACK: about 40 ms per logged action instead of 2.
-    """
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = super().get_request()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, address
-
-
 @pytest.fixture(scope="session")
 def fake_server_port() -> Iterator[int]:
     """fakeredis' embedded TCP server: lets handler tests use the real client without a redis-server."""
-    port = free_port()
-    server = NoDelayFakeServer(("127.0.0.1", port), server_type="redis", server_version=(7, 0))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield port
-    server.shutdown()
-    server.server_close()
+    server = EmbeddedRedis()
+    yield server.port
+    server.close()
 
 
 @pytest.fixture

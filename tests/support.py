@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import dev.redis_server
-from dev.lambda_context import LambdaContext
+from dev.lambda_runtime import lambda_context  # Lambda's own context object, for handlers called in this process
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -53,12 +53,9 @@ def handler_module(operation: str) -> ModuleType:
     return importlib.import_module(f"functions.{operation}.app")
 
 
-FakeLambdaContext = LambdaContext
-
-
 def invoke(operation: str, event: dict[str, Any]) -> dict[str, Any]:
     """Call a handler as Lambda does and return its response with the body decoded."""
-    response: dict[str, Any] = handler_module(operation).lambda_handler(event, FakeLambdaContext())
+    response: dict[str, Any] = handler_module(operation).lambda_handler(event, lambda_context())
     return {**response, "json": json.loads(response["body"]) if response.get("body") else None}
 
 

@@ -1,16 +1,20 @@
 """The SAM application validates, builds, and its built artifacts run on their own."""
 
-import json
+import dataclasses
+import io
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from dev.lambda_runtime import Emulator, emulator_binary, runtime_dir
 from dev.template import read_document
-from tests.support import ROOT, RedisServer, load_event
+from tests.catalogue import OPERATIONS, Operation, seed
+from tests.support import ROOT, handler_module, lambda_context, load_event
 
 pytestmark = pytest.mark.sam
 
@@ -109,50 +113,51 @@ def test_the_deployed_layer_ships_bytecode_lambda_uses_without_checking_timestam
         assert flags == 0b01, f"{compiled.name} is not an unchecked-hash pyc"
 
 
-ROUND_TRIP = """
-import json, sys
-from app import lambda_handler
+def invoke_raw(name: str, event: dict[str, Any]) -> Any:
+    return handler_module(name).lambda_handler(event, lambda_context())
 
-class Context:
-    function_name = "built"; memory_limit_in_mb = 256; aws_request_id = "built-1"
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:built"
 
-event = json.load(sys.stdin)
-print(json.dumps(lambda_handler(event, Context())))
-"""
+def answered(result: Any) -> Any:
+    if "statusCode" in result:
+        return result["statusCode"]
+    if "batchItemFailures" in result:
+        return [failure["itemIdentifier"] for failure in result["batchItemFailures"]]
+    return result["status"]
+
+
+def fresh(redis_client: Any) -> None:
+    redis_client.flushall()
+    seed(redis_client)
 
 
 @pytest.mark.redis_server
-def test_a_round_trip_through_the_built_artifacts_alone(local_build: Path, tmp_path: Path) -> None:
-    server = RedisServer().start()
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_every_built_function_runs_under_lambdas_own_emulator_and_runtime_cold_then_warm(
+    local_build: Path, real_redis: Any, operation: Operation
+) -> None:
+    if emulator_binary() is None:
+        pytest.fail("the Runtime Interface Emulator of the SAM CLI is missing for this machine")
+    event = load_event(operation.event_file)
+    # Given what the source handler answers its own event, in this process (the rest of the suite holds it to the
+    # contract), on the same fresh state
+    fresh(real_redis)
+    expected = answered(invoke_raw(operation.name, event))
+    built = dataclasses.replace(operation.function, code_dir=local_build / operation.function.logical_id)
+    paths = [built.code_dir, local_build / "ActionlogLayer" / "python", runtime_dir()]
+    environment = {name: value for name, value in built.environment.items() if value is not None}
+    environment |= {"REDIS_URL": os.environ["REDIS_URL"], "AUTH_REQUIRED": "true"}
+    emulator = Emulator(built, environment, paths, isolated=True, log=io.StringIO())
     try:
-
-        def run_built(function: str, event_file: str) -> dict:  # type: ignore[type-arg]
-            environment = {
-                "PATH": os.environ["PATH"],
-                # Only the built function and the built layer, as Lambda mounts them: no site-packages (-S).
-                "PYTHONPATH": f"{local_build / function}{os.pathsep}{local_build / 'ActionlogLayer' / 'python'}",
-                "REDIS_URL": server.url,
-                "AUTH_REQUIRED": "true",
-            }
-            result = subprocess.run(
-                [sys.executable, "-S", "-c", ROUND_TRIP],
-                input=json.dumps(load_event(event_file)),
-                cwd=tmp_path,
-                env=environment,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
-            assert result.returncode == 0, result.stderr
-            return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-        logged = run_built("LogActionFunction", "log_action.json")
-        read = run_built("GetUserActionsFunction", "get_user_actions.json")
+        # When the built function runs with the built layer alone on its path (python -S), as Lambda mounts them,
+        # first cold, then warm
+        fresh(real_redis)
+        cold = emulator.invoke(event)
+        fresh(real_redis)
+        warm = emulator.invoke(event)
     finally:
-        server.stop()
+        emulator.close()
 
-    assert logged["statusCode"] == 201
-    assert read["statusCode"] == 200
-    assert json.loads(read["body"])["actions"] == [json.loads(logged["body"])["entry"]]
+    # Then it loaded (no init error, no error payload) and answered the same both times, the second time warm
+    assert cold.init_ms is not None
+    assert warm.init_ms is None
+    assert answered(cold.result) == answered(warm.result) == expected, cold.result

@@ -1,12 +1,76 @@
+"""What the tests of the local tools share: their environment, AWS's Runtime Interface Emulator, tiny functions."""
+
 import os
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+
+from dev.lambda_runtime import emulator_binary
+from dev.template import Function
+
+REQUIRE_SAM = "ACTIONLOG_REQUIRE_SAM"  # CI sets it: there the emulator must be installed, and no test may skip
+REDIS_AND_AUTH = ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "AUTH_REQUIRED")
 
 
 @pytest.fixture(scope="session")
 def local_environment() -> dict[str, str]:
     """This process's environment without any Redis or auth setting, so that the local tools use their defaults:
-    the embedded fakeredis and AUTH_REQUIRED=false. Shared: copy it before changing it."""
+    a Redis of their own and AUTH_REQUIRED=false. Shared: copy it before changing it."""
     return {
         name: value for name, value in os.environ.items() if not name.startswith("REDIS_") and name != "AUTH_REQUIRED"
     }
+
+
+@pytest.fixture
+def silent_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """This process's environment, for the in-process LocalFunctions, without any Redis or auth setting."""
+    for name in REDIS_AND_AUTH:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+@pytest.fixture(scope="session")
+def rie() -> Path:
+    """The Runtime Interface Emulator of the installed aws-sam-cli: skipped where it cannot run (not Linux, or
+    .venv-sam missing), a failure when ACTIONLOG_REQUIRE_SAM=1."""
+    binary = emulator_binary()
+    if binary is None:
+        reason = "the Runtime Interface Emulator is not installed for this machine (make installs aws-sam-cli)"
+        if os.environ.get(REQUIRE_SAM) == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return binary
+
+
+@pytest.fixture
+def make_function(tmp_path: Path) -> Callable[..., Function]:
+    """A function of the test's own: `source` as function/app.py, an empty layer beside it."""
+
+    def make(
+        source: str,
+        *,
+        timeout: int = 3,
+        environment: dict[str, str | None] | None = None,
+        handler: str = "app.lambda_handler",
+    ) -> Function:
+        code_dir, layer_dir = tmp_path / "function", tmp_path / "layer"
+        code_dir.mkdir(exist_ok=True)
+        layer_dir.mkdir(exist_ok=True)
+        (code_dir / "app.py").write_text(textwrap.dedent(source))
+        return Function(
+            logical_id="TestFunction",
+            code_dir=code_dir,
+            handler=handler,
+            layer_dirs=(layer_dir,),
+            timeout_seconds=timeout,
+            memory_mb=128,
+            environment=environment or {},
+            description="a test's own function",
+            event_types=frozenset({"HttpApi"}),
+            log_format="Text",
+            log_level=None,
+        )
+
+    return make

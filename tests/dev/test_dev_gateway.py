@@ -5,35 +5,28 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
+from http import HTTPStatus
 
 import pytest
 
 from dev.gateway import (
     HttpRequest,
     MalformedResponse,
+    Refused,
     RouteTable,
     build_event,
     jwt_authorizer,
     proxy_response,
 )
-from dev.template import REPO_ROOT, Function, Route, load_template
-from dev.token import InvalidToken, mint, read_claims
+from dev.template import REPO_ROOT, load_template
+from dev.token import mint, read_claims
+from tests.dev.stubs import stub_route as route
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def route(method: str, path: str, authorizer: str | None = "JwtAuthorizer") -> Route:
-    function = Function(
-        logical_id=f"{method.title()}{len(path)}Function",
-        code_dir=Path("/nowhere"),
-        handler="app.lambda_handler",
-        layer_dirs=(),
-        timeout_seconds=3,
-        memory_mb=128,
-        environment={},
-    )
-    return Route(function=function, event_id="Event", method=method, path=path, authorizer=authorizer)
+PROTECTED = route("GET", "/users/{userId}/actions")
+ADMIN_ONLY = route("GET", "/health/info", scopes=("actionlog/admin", "actionlog/ops"))
 
 
 def request(method: str, target: str, headers: list[tuple[str, str]] | None = None, body: bytes = b"") -> HttpRequest:
@@ -140,8 +133,9 @@ def test_a_text_body_is_passed_as_is_and_a_binary_one_in_base64() -> None:
 def test_the_authorizer_context_carries_the_tokens_claims_and_scopes() -> None:
     token = mint({"sub": "123", "scope": "actionlog/cache actionlog/admin", "admin": True})
 
-    with_prefix = jwt_authorizer(f"Bearer {token}")
-    without_prefix = jwt_authorizer(token)
+    with_prefix = jwt_authorizer(PROTECTED, f"Bearer {token}")
+    without_prefix = jwt_authorizer(PROTECTED, token)
+    lower_case_prefix = jwt_authorizer(PROTECTED, f"bearer  {token} ")
 
     assert with_prefix == {
         "jwt": {
@@ -150,14 +144,23 @@ def test_the_authorizer_context_carries_the_tokens_claims_and_scopes() -> None:
         }
     }
     assert without_prefix == with_prefix
-    assert jwt_authorizer(f"Bearer {mint({'sub': '1'})}") == {"jwt": {"claims": {"sub": "1"}, "scopes": None}}
-    assert jwt_authorizer(None) is None
+    assert lower_case_prefix == with_prefix
+    assert jwt_authorizer(PROTECTED, f"Bearer {mint({'sub': '1'})}") == {
+        "jwt": {"claims": {"sub": "1"}, "scopes": None}
+    }
+
+
+def test_without_a_token_the_request_goes_on_to_the_handler() -> None:
+    # Locally the handler decides (AUTH_REQUIRED); even a scoped route lets it through to be refused there
+    assert jwt_authorizer(PROTECTED, None) is None
+    assert jwt_authorizer(ADMIN_ONLY, None) is None
 
 
 @pytest.mark.parametrize(
     "header",
     [
         "Bearer",
+        "Bearer   ",
         "Bearer not-a-jwt",
         "Basic dXNlcjpwYXNz",
         "Bearer a.b.c",
@@ -165,9 +168,54 @@ def test_the_authorizer_context_carries_the_tokens_claims_and_scopes() -> None:
         "Bearer " + base64.urlsafe_b64encode(b'{"alg":"none"}').decode() + "." + "W10" + ".",  # payload: []
     ],
 )
-def test_a_token_api_gateway_would_refuse_is_invalid(header: str) -> None:
-    with pytest.raises(InvalidToken):
-        jwt_authorizer(header)
+def test_a_token_api_gateway_would_refuse_is_401(header: str) -> None:
+    with pytest.raises(Refused) as refused:
+        jwt_authorizer(PROTECTED, header)
+
+    assert refused.value.status == HTTPStatus.UNAUTHORIZED
+    assert str(refused.value)
+
+
+def test_a_tokens_validity_period_is_checked_at_the_given_time() -> None:
+    token = mint({"sub": "1", "nbf": 2_000, "exp": 3_000})
+
+    assert jwt_authorizer(PROTECTED, token, now=2_500) is not None
+    for now in (1_999, 3_000):
+        with pytest.raises(Refused) as refused:
+            jwt_authorizer(PROTECTED, token, now=now)
+        assert refused.value.status == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.parametrize("scope", ["actionlog/admin", "openid actionlog/ops", "actionlog/ops actionlog/admin"])
+def test_a_token_with_one_of_the_routes_scopes_is_let_through(scope: str) -> None:
+    authorizer = jwt_authorizer(ADMIN_ONLY, f"Bearer {mint({'sub': 'ops-1', 'scope': scope})}")
+
+    assert authorizer is not None
+    assert authorizer["jwt"]["scopes"] == scope.split()
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "123", "scope": "openid actionlog/cache"},
+        {"sub": "123", "scope": "actionlog/administrator"},  # a scope is a whole word, not a prefix
+        {"sub": "123", "scope": ""},
+        {"sub": "123"},
+    ],
+)
+def test_a_token_without_the_routes_scopes_is_403(claims: dict[str, str]) -> None:
+    with pytest.raises(Refused) as refused:
+        jwt_authorizer(ADMIN_ONLY, f"Bearer {mint(claims)}")
+
+    assert refused.value.status == HTTPStatus.FORBIDDEN
+    assert "actionlog/admin" in str(refused.value)
+
+
+def test_a_bad_token_on_a_scoped_route_is_401_not_403() -> None:
+    with pytest.raises(Refused) as refused:
+        jwt_authorizer(ADMIN_ONLY, "Bearer not-a-jwt")
+
+    assert refused.value.status == HTTPStatus.UNAUTHORIZED
 
 
 def test_minted_tokens_are_unsigned_jwts() -> None:
@@ -240,3 +288,13 @@ def test_a_base64_body_is_decoded_and_a_bare_value_is_sent_as_json() -> None:
 def test_a_malformed_handler_response_is_refused(result: dict[str, object]) -> None:
     with pytest.raises(MalformedResponse):
         proxy_response(result)
+
+
+def test_the_authorizer_context_goes_into_the_request_context() -> None:
+    authorizer = jwt_authorizer(PROTECTED, f"Bearer {mint({'sub': '123'})}")
+
+    event = event_for(request("GET", "/users/123/actions"), authorizer)
+
+    context = event["requestContext"]
+    assert isinstance(context, dict)
+    assert context["authorizer"] == {"jwt": {"claims": {"sub": "123"}, "scopes": None}}

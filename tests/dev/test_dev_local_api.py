@@ -1,12 +1,16 @@
-"""`python -m dev.local_api`: the template's HTTP API served locally, end to end, with the embedded Redis."""
+"""`python -m dev.local_api`: the template's HTTP API served locally, end to end, with a Redis of its own."""
 
+import contextlib
 import json
 import queue
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,8 +21,13 @@ from typing import Any
 
 import pytest
 
-from dev.template import REPO_ROOT
+import dev.local_api
+from dev.gateway import HttpRequest
+from dev.lambda_runtime import FunctionError, Invocation, InvocationTimedOut, emulator_binary
+from dev.local_api import LocalApi
+from dev.template import REPO_ROOT, Template
 from dev.token import mint
+from tests.dev.stubs import stub_route
 
 STARTUP_TIMEOUT_SECONDS = 10
 
@@ -34,6 +43,7 @@ class Reply:
 class LocalApiProcess:
     process: subprocess.Popen[str]
     url: str
+    banner: list[str]
     log_path: Path
 
     def call(self, method: str, path: str, body: Any = None, *, token: str | None = None) -> Reply:
@@ -54,29 +64,32 @@ class LocalApiProcess:
         return [json.loads(line) for line in lines if line.startswith("{")]
 
 
-def start_local_api(environment: dict[str, str], log_path: Path) -> LocalApiProcess:
+def start_local_api(environment: dict[str, str], log_path: Path, *arguments: str) -> LocalApiProcess:
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dev.local_api", "--port", "0"],
+            [sys.executable, "-m", "dev.local_api", "--port", "0", *arguments],
             cwd=REPO_ROOT,
             env=environment,
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
         )
-    # The banner's first line names the URL; read it on a thread so that a server that never prints cannot hang us.
+    # The banner's first line names the URL, its last one the AUTH_REQUIRED setting. Read on a thread, so that a
+    # server that never prints cannot hang the test.
     stdout = process.stdout
     assert stdout is not None
-    first_line: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: first_line.put(stdout.readline()), daemon=True).start()
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in stdout], daemon=True).start()
+    banner: list[str] = []
     try:
-        banner = first_line.get(timeout=STARTUP_TIMEOUT_SECONDS)
+        while not banner or not banner[-1].startswith("AUTH_REQUIRED="):
+            banner.append(lines.get(timeout=STARTUP_TIMEOUT_SECONDS))
     except queue.Empty:
         process.kill()
-        pytest.fail(f"the local API did not start: {log_path.read_text()}")
-    found = re.search(r"http://127\.0\.0\.1:\d+", banner)
+        pytest.fail(f"the local API did not start: {banner} {log_path.read_text()}")
+    found = re.search(r"http://127\.0\.0\.1:\d+", banner[0])
     assert found, banner
-    return LocalApiProcess(process, found.group(0), log_path)
+    return LocalApiProcess(process, found.group(0), banner, log_path)
 
 
 def stop(server: LocalApiProcess) -> int:
@@ -96,7 +109,21 @@ def api(tmp_path_factory: pytest.TempPathFactory, local_environment: dict[str, s
     stop(server)
 
 
-def test_health_answers_ok_from_the_embedded_redis(api: LocalApiProcess) -> None:
+def test_the_banner_names_the_url_the_redis_the_runtime_and_the_routes(api: LocalApiProcess) -> None:
+    assert api.banner[0] == f"Actionlog local API on {api.url}"
+    assert re.fullmatch(r"  Redis: (redis-server|embedded fakeredis) on 127\.0\.0\.1:\d+ .*", api.banner[1])
+    assert api.banner[2].startswith("  functions: ")
+    assert re.fullmatch(
+        r"  GET +/health +HealthCheckFunction \(public\)", next(line for line in api.banner if "/health " in line)
+    )
+    assert api.banner[-1] == "AUTH_REQUIRED=false: requests without a token are let through."
+
+
+def test_the_functions_run_in_the_emulator_where_it_is_installed(api: LocalApiProcess, rie: Path) -> None:
+    assert api.banner[2] == "  functions: AWS's Runtime Interface Emulator + awslambdaric"
+
+
+def test_health_answers_ok_from_the_runs_redis(api: LocalApiProcess) -> None:
     reply = api.call("GET", "/health")
 
     assert reply.status == 200
@@ -131,8 +158,8 @@ def test_a_method_the_path_has_no_route_for_is_405(api: LocalApiProcess) -> None
     assert reply.headers["Allow"] == "DELETE, GET, POST"
 
 
-def test_a_function_stays_warm_between_requests(api: LocalApiProcess) -> None:
-    # Given two requests to the same function (the only test that uses it)
+def test_a_function_stays_warm_between_requests(api: LocalApiProcess, rie: Path) -> None:
+    # Given two requests to the same function (the only test that uses it), each function in its own runtime
     for _ in range(2):
         assert api.call("DELETE", "/users/warm-check/actions").status == 200
 
@@ -186,17 +213,180 @@ def test_a_malformed_token_is_refused_before_the_function_runs(api: LocalApiProc
 
 
 def test_each_request_is_logged_on_one_line(api: LocalApiProcess) -> None:
+    before = api.log_path.read_text().count("\nGET /health ")
+
     api.call("GET", "/health?probe=1")
 
+    # The line is written once the response is sent: wait for it
+    deadline = time.monotonic() + 5
+    while api.log_path.read_text().count("\nGET /health ") == before and time.monotonic() < deadline:
+        time.sleep(0.01)
     lines = [line for line in api.log_path.read_text().splitlines() if line.startswith("GET /health ")]
+    assert len(lines) == before + 1
     assert re.fullmatch(r"GET /health 200 \d+ ms HealthCheckFunction \((warm|cold start, init \d+ ms)\)", lines[-1])
 
 
-def test_sigterm_stops_the_server_cleanly(tmp_path: Path, local_environment: dict[str, str]) -> None:
+def child_processes(pid: int) -> list[int]:
+    """The processes `pid` started (its redis-server, its emulators), from /proc."""
+    children = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            if f"\nPPid:\t{pid}\n" in status.read_text():
+                children.append(int(status.parent.name))
+    return children
+
+
+def test_sigterm_stops_the_server_its_emulators_and_its_redis(
+    tmp_path: Path, local_environment: dict[str, str]
+) -> None:
+    # Given a server that has answered a request: its Redis and the function's emulator run
     server = start_local_api(local_environment, tmp_path / "stderr.log")
     assert server.call("GET", "/health").status == 200
+    redis_port = int(re.findall(r"127\.0\.0\.1:(\d+)", server.banner[1])[0])
+    children = child_processes(server.process.pid)
+    if shutil.which("redis-server") or emulator_binary():
+        assert children
 
+    # When it gets SIGTERM
     exit_code = stop(server)
 
+    # Then it stops as on Ctrl-C, and leaves nothing behind
     assert exit_code == 0
     assert "Stopping." in server.log_path.read_text()
+    assert [child for child in children if Path(f"/proc/{child}").exists()] == []
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", redis_port), timeout=1):
+        pass
+
+
+def test_a_bad_env_vars_file_stops_the_server_before_it_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env_file = tmp_path / "env.json"
+    env_file.write_text('{"Parameters": ["REDIS_HOST"]}')
+
+    exit_code = dev.local_api.main(["--port", "0", "--env-vars", str(env_file)])
+
+    captured = capsys.readouterr()
+    assert exit_code == 2
+    assert captured.out == ""  # no banner: nothing was started
+    assert "object of objects" in captured.err
+
+
+def test_an_env_vars_file_reaches_the_functions(tmp_path: Path, local_environment: dict[str, str]) -> None:
+    # Given an env-vars file that requires a token, for every function
+    env_file = tmp_path / "env.json"
+    env_file.write_text(json.dumps({"Parameters": {"AUTH_REQUIRED": True}}))
+
+    # When the server runs with it
+    server = start_local_api(local_environment, tmp_path / "stderr.log", "--env-vars", str(env_file))
+    try:
+        without_token = server.call("GET", "/users/123/actions")
+        with_token = server.call("GET", "/users/123/actions", token=mint({"sub": "123"}))
+    finally:
+        stop(server)
+
+    # Then the banner says so, and a request without a token is refused by the handler
+    assert server.banner[-1] == "AUTH_REQUIRED=true: requests without a token get 401."
+    assert without_token.status == 401
+    assert with_token.status == 200
+
+
+# API Gateway's side of a request, with functions that only record their events
+
+
+ADMIN_SCOPES = ("actionlog/admin",)
+
+
+class RecordingFunctions:
+    """Stands in for LocalFunctions: answers as told, and keeps the events it was given."""
+
+    def __init__(self, *answers: object) -> None:
+        self.answers = list(answers)
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, name: str, event: dict[str, Any]) -> Invocation:
+        self.events.append(event)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        assert isinstance(answer, Invocation)
+        return answer
+
+
+def local_api(functions: RecordingFunctions, scopes: tuple[str, ...] = ADMIN_SCOPES) -> LocalApi:
+    route = stub_route("GET", "/admin/{item}", scopes=scopes, function_name="AdminFunction")
+    template = Template(path=Path("/nowhere/template.yaml"), document={}, functions={}, routes=(route,))
+    return LocalApi(template, functions)  # type: ignore[arg-type]
+
+
+def get(path: str, token: str | None = None) -> HttpRequest:
+    headers = [] if token is None else [("Authorization", f"Bearer {token}")]
+    return HttpRequest(method="GET", target=path, headers=headers, body=b"", source_ip="127.0.0.1")
+
+
+OK = Invocation({"statusCode": 200, "body": "{}"}, init_ms=None, duration_ms=1.0)
+
+
+def test_a_scoped_route_answers_403_before_the_function_runs_when_the_token_lacks_the_scope() -> None:
+    # Given a route that requires the admin scope (the template has none yet)
+    functions = RecordingFunctions(OK)
+    api = local_api(functions)
+
+    # When a token without it is sent
+    response, note = api.handle(get("/admin/x", mint({"sub": "123", "scope": "actionlog/cache"})))
+
+    # Then API Gateway's 403 comes back, and the function never ran
+    assert response.status == 403
+    assert json.loads(response.body) == {"message": "Forbidden"}
+    assert 'error="invalid_token"' in dict(response.headers)["WWW-Authenticate"]
+    assert "actionlog/admin" in note
+    assert functions.events == []
+
+
+def test_a_scoped_route_lets_a_token_with_the_scope_through_with_its_claims() -> None:
+    functions = RecordingFunctions(OK)
+
+    response, _ = local_api(functions).handle(get("/admin/x", mint({"sub": "ops-1", "scope": "actionlog/admin"})))
+
+    assert response.status == 200
+    [event] = functions.events
+    assert event["requestContext"]["authorizer"]["jwt"]["scopes"] == ["actionlog/admin"]
+    assert event["pathParameters"] == {"item": "x"}
+
+
+def test_a_malformed_token_on_a_scoped_route_is_401() -> None:
+    functions = RecordingFunctions(OK)
+
+    response, _ = local_api(functions).handle(get("/admin/x", "not-a-jwt"))
+
+    assert response.status == 401
+    assert json.loads(response.body) == {"message": "Unauthorized"}
+    assert functions.events == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "message"),
+    [
+        (FunctionError({"errorType": "ValueError", "errorMessage": "boom"}), 500, "Internal Server Error"),
+        (InvocationTimedOut("AdminFunction Task timed out after 3.00 seconds"), 504, "Gateway Timeout"),
+        (Invocation({"statusCode": "teapot"}, init_ms=None, duration_ms=1.0), 500, "Internal Server Error"),
+    ],
+)
+def test_a_function_that_fails_gets_api_gateways_answer(answer: object, status: int, message: str) -> None:
+    response, note = local_api(RecordingFunctions(answer)).handle(get("/admin/x"))
+
+    assert response.status == status
+    assert json.loads(response.body) == {"message": message}
+    assert note
+
+
+def test_the_log_note_tells_a_cold_start_from_a_warm_call() -> None:
+    cold = Invocation({"statusCode": 204}, init_ms=123.4, duration_ms=130.0)
+    api = local_api(RecordingFunctions(cold, OK))
+
+    (first, first_note), (second, second_note) = api.handle(get("/admin/x")), api.handle(get("/admin/x"))
+
+    assert (first.status, second.status) == (204, 200)
+    assert first_note == "AdminFunction (cold start, init 123 ms)"
+    assert second_note == "AdminFunction (warm)"
+    assert dict(first.headers)["Apigw-Requestid"] != dict(second.headers)["Apigw-Requestid"]

@@ -1,8 +1,10 @@
 """dev.template: the route table comes from template.yaml, and matches the code under functions/."""
 
+import os
+import time
 from pathlib import Path
 
-from dev.template import REPO_ROOT, load_template
+from dev.template import REPO_ROOT, load_template, read_document
 
 
 def test_every_function_directory_is_one_template_function() -> None:
@@ -40,30 +42,68 @@ def test_routes_are_unique_and_only_the_health_checks_are_public() -> None:
     assert {route.authorizer for route in routes} == {None, "JwtAuthorizer"}
 
 
-def test_the_global_environment_lists_the_configuration_the_functions_read() -> None:
+def test_every_function_gets_the_globals_with_the_parameters_at_their_defaults() -> None:
     template = load_template()
 
-    assert {"REDIS_URL", "REDIS_HOST", "AUTH_REQUIRED", "POWERTOOLS_SERVICE_NAME"} <= set(template.global_environment)
-    # A literal is kept; a !Ref has no local value.
-    assert template.global_environment["POWERTOOLS_SERVICE_NAME"] == "actionlog"
-    assert template.global_environment["AUTH_REQUIRED"] is None
+    for function in template.functions.values():
+        assert (function.timeout_seconds, function.memory_mb, function.handler) == (10, 256, "app.lambda_handler")
+        assert function.layer_dirs == (REPO_ROOT / "layers" / "actionlog",), function.logical_id
+        assert (function.log_format, function.log_level) == ("JSON", "INFO"), function.logical_id
+        assert function.description, function.logical_id
+        environment = function.environment
+        # A literal is kept, a !Ref to a parameter takes its default (CloudFormation's string, even for a Number)
+        assert environment["POWERTOOLS_SERVICE_NAME"] == "actionlog", function.logical_id
+        assert environment["AUTH_REQUIRED"] == "true", function.logical_id
+        assert (environment["REDIS_URL"], environment["REDIS_HOST"], environment["REDIS_PORT"]) == (
+            "",
+            "localhost",
+            "6379",
+        )
+        assert environment["ACTIONS_MAX_ENTRIES"] == "100"
 
 
-def test_functions_merge_their_properties_over_the_globals_like_sam(tmp_path: Path) -> None:
-    # Given a template with short tags, globals, a function that overrides some of them and a local layer
-    (tmp_path / "template.yaml").write_text(
-        """
+def test_each_function_knows_how_it_is_invoked() -> None:
+    functions = load_template().functions
+
+    assert functions["IngestActionsFunction"].event_types == {"SQS"}
+    assert functions["HealthProbeFunction"].event_types == {"Schedule"}
+    assert functions["LogActionFunction"].event_types == {"HttpApi"}
+    assert all(function.event_types for function in functions.values())
+
+
+def test_the_raw_document_keeps_the_intrinsics_in_their_long_form() -> None:
+    document = read_document()
+
+    variables = document["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["AUTH_REQUIRED"] == {"Ref": "AuthRequired"}
+    assert load_template().document == document
+
+
+TEMPLATE = """
 Transform: AWS::Serverless-2016-10-31
+Parameters:
+  WithDefault:
+    Type: String
+    Default: from-the-default
+  NumberWithDefault:
+    Type: Number
+    Default: 42
+  WithoutDefault:
+    Type: String
 Conditions:
   Never: !Equals [!Ref AWS::Region, "nowhere"]
 Globals:
   Function:
+    Runtime: python3.13
     Handler: app.lambda_handler
     Timeout: 10
     Layers: [!Ref SharedLayer]
     Environment:
       Variables:
-        FROM_PARAMETER: !Ref SomeParameter
+        FROM_PARAMETER: !Ref WithDefault
+        FROM_NUMBER: !Ref NumberWithDefault
+        NO_DEFAULT: !Ref WithoutDefault
+        REGION: !Sub "${AWS::Region}-suffix"
         SERVICE: shared
         ENABLED: true
 Resources:
@@ -73,13 +113,28 @@ Resources:
       ContentUri: layers/shared/
   Api:
     Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            IdentitySource: $request.header.Authorization
+            JwtConfiguration:
+              issuer: https://issuer.example
+              audience: [client]
+  Queue:
+    Type: AWS::SQS::Queue
   ItemsFunction:
     Type: AWS::Serverless::Function
     Properties:
+      Description: Items.
       CodeUri: functions/items/
       Handler: handlers/main.handle
       Timeout: 5
-      Role: !GetAtt SomeRole.Arn
+      Role: arn:aws:iam::123456789012:role/items
+      LoggingConfig:
+        LogFormat: JSON
+        ApplicationLogLevel: !Ref WithDefault
       Environment:
         Variables:
           SERVICE: items
@@ -90,33 +145,98 @@ Resources:
             ApiId: !Ref Api
             Method: any
             Path: /items/{proxy+}
+        Admin:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Method: delete
+            Path: /items/{id}
+            Auth:
+              Authorizer: Jwt
+              AuthorizationScopes: [items/admin, items/ops]
         Open:
           Type: HttpApi
           Properties:
+            ApiId: !Ref Api
             Method: get
             Path: /open
             Auth:
               Authorizer: NONE
-        Queue:
+        Implicit:
+          Type: HttpApi
+          Properties:
+            Method: post
+            Path: /implicit
+        FromQueue:
           Type: SQS
           Properties:
             Queue: !GetAtt Queue.Arn
+  TickFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/tick/
+      Role: arn:aws:iam::123456789012:role/tick
+      Events:
+        Every:
+          Type: Schedule
+          Properties:
+            Schedule: rate(5 minutes)
 """
-    )
+
+
+def test_functions_merge_their_properties_over_the_globals_as_sam_does(tmp_path: Path) -> None:
+    # Given a template with short tags, globals, a function that overrides some of them, a local layer, and
+    # parameters with and without a default
+    (tmp_path / "template.yaml").write_text(TEMPLATE)
 
     # When it is loaded
     template = load_template(tmp_path / "template.yaml")
 
-    # Then the function's own settings win, the rest come from the globals
-    function = template.functions["ItemsFunction"]
-    assert function.code_dir == tmp_path / "functions" / "items"
-    assert function.handler == "handlers/main.handle"
-    assert function.timeout_seconds == 5
-    assert function.memory_mb == 128  # SAM's default
-    assert function.layer_dirs == (tmp_path / "layers" / "shared",)
-    assert function.environment == {"FROM_PARAMETER": None, "SERVICE": "items", "ENABLED": "true"}
-    # And only the HttpApi events are routes; an API without a default authorizer runs none
-    assert [(route.key, route.authorizer) for route in template.routes] == [
-        ("ANY /items/{proxy+}", None),
-        ("GET /open", None),
+    # Then the function's own settings win, the rest come from the globals, and the Lambda defaults fill the gaps
+    items, tick = template.functions["ItemsFunction"], template.functions["TickFunction"]
+    assert items.code_dir == tmp_path / "functions" / "items"
+    assert items.handler == "handlers/main.handle"
+    assert (items.timeout_seconds, tick.timeout_seconds) == (5, 10)
+    assert (items.memory_mb, tick.memory_mb) == (128, 128)  # Lambda's default
+    assert items.layer_dirs == tick.layer_dirs == (tmp_path / "layers" / "shared",)
+    assert (items.description, tick.description) == ("Items.", "")
+    assert (items.log_format, items.log_level) == ("JSON", "from-the-default")
+    assert (tick.log_format, tick.log_level) == ("Text", None)
+    # And the environments merge, a parameter's default standing in for its Ref; no default, or any other
+    # intrinsic, leaves no local value
+    assert items.environment == {
+        "FROM_PARAMETER": "from-the-default",
+        "FROM_NUMBER": "42",
+        "NO_DEFAULT": None,
+        "REGION": None,
+        "SERVICE": "items",
+        "ENABLED": "true",
+    }
+    assert tick.environment["SERVICE"] == "shared"
+    # And each function knows how it is invoked
+    assert items.event_types == {"HttpApi", "SQS"}
+    assert tick.event_types == {"Schedule"}
+    # And only the HttpApi events are routes, with the authorizer and the scopes API Gateway applies: the API's
+    # default unless a route says otherwise, and none on SAM's implicit API, which has no default authorizer
+    routes = [(route.key, route.function.logical_id, route.authorizer, route.scopes) for route in template.routes]
+    assert routes == [
+        ("POST /implicit", "ItemsFunction", None, ()),
+        ("DELETE /items/{id}", "ItemsFunction", "Jwt", ("items/admin", "items/ops")),
+        ("ANY /items/{proxy+}", "ItemsFunction", "Jwt", ()),
+        ("GET /open", "ItemsFunction", None, ()),
     ]
+
+
+def test_an_edited_template_is_read_again(tmp_path: Path) -> None:
+    # Given a template that was loaded
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE)
+    assert load_template(path).functions["ItemsFunction"].timeout_seconds == 5
+
+    # When it is edited
+    path.write_text(TEMPLATE.replace("Timeout: 5", "Timeout: 7"))
+    later = time.time_ns() + 10**9
+    os.utime(path, ns=(later, later))
+
+    # Then the next load sees the change
+    assert load_template(path).functions["ItemsFunction"].timeout_seconds == 7

@@ -10,7 +10,7 @@ import redis
 from moto import mock_aws
 
 from dev.template import read_document
-from tests.support import FakeLambdaContext, FlakyProxy, RedisServer, handler_module
+from tests.support import FlakyProxy, RedisServer, handler_module, lambda_context
 
 pytestmark = pytest.mark.redis_server
 
@@ -80,7 +80,7 @@ def lambda_event(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 def deliver(sqs: Any, queue: str, messages: list[dict[str, Any]]) -> set[str]:
     """Run the handler on `messages` as Lambda does: delete what succeeded, return the failed ids."""
-    response = handler_module("ingest_actions").lambda_handler(lambda_event(messages), FakeLambdaContext())
+    response = handler_module("ingest_actions").lambda_handler(lambda_event(messages), lambda_context())
     failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
     for message in messages:
         if message["MessageId"] not in failed:

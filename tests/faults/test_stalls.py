@@ -8,11 +8,11 @@ import redis
 
 from actionlog import actions
 from tests.support import (
-    FakeLambdaContext,
     FlakyProxy,
     RedisServer,
     handler_module,
     invoke,
+    lambda_context,
     load_event,
     with_body,
 )
@@ -33,7 +33,7 @@ def sqs_batch(*bodies: dict) -> dict:  # type: ignore[type-arg]
 
 
 def ingest(event: dict) -> set[str]:  # type: ignore[type-arg]
-    response = handler_module("ingest_actions").lambda_handler(event, FakeLambdaContext())
+    response = handler_module("ingest_actions").lambda_handler(event, lambda_context())
     return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
 
 

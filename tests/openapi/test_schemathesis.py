@@ -1,11 +1,11 @@
 """Bad input at scale: Schemathesis sends what openapi.json allows, and much that it does not, to the local server.
 
-The local server (`python -m dev.local_api`, embedded Redis, AUTH_REQUIRED=false) runs the real handlers, each in
-its own warm worker, behind the template's routes. Schemathesis' coverage phase sends boundary and invalid values
-for every parameter and body field, unexpected methods and missing headers; its fuzzing phase sends random valid and
-invalid requests; its stateful phase chains calls. The run passes only when no response is a 5xx and every response
-has a documented status, content type, headers and body. A failure prints Schemathesis' report, with a curl command
-for each failing request, and the server's log lines of the 5xx answers.
+The local server (`python -m dev.local_api`, its own Redis, AUTH_REQUIRED=false) runs the real handlers, each in
+its own warm Runtime Interface Emulator, behind the template's routes. Schemathesis' coverage phase sends boundary
+and invalid values for every parameter and body field, unexpected methods and missing headers; its fuzzing phase
+sends random valid and invalid requests; its stateful phase chains calls. The run passes only when no response is a
+5xx and every response has a documented status, content type, headers and body. A failure prints Schemathesis'
+report, with a curl command for each failing request, and the server's log lines of the 5xx answers.
 """
 
 import os
@@ -29,7 +29,6 @@ from tests.support import free_port
 pytestmark = [pytest.mark.schemathesis, pytest.mark.timeout(240)]
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 CHECKS = [
     "not_a_server_error",
     "status_code_conformance",
@@ -64,7 +63,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
 
 @pytest.fixture
 def local_api(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The local server on a free port with its embedded Redis; yields its URL and its log."""
+    """The local server on a free port with a Redis of its own; yields its URL and its log."""
     port = free_port()
     environment = {name: value for name, value in os.environ.items() if not name.startswith("REDIS_")}
     # The functions log only warnings and errors: tens of thousands of requests would bury a traceback.
@@ -128,7 +127,7 @@ def test_no_request_gets_a_5xx_or_a_response_the_document_does_not_describe(
         "15",
     ]
     # Run from a scratch directory: Schemathesis reads a schemathesis.toml from its working directory.
-    environment = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS)}
+    environment = dict(os.environ)
 
     # When Schemathesis runs every phase against every operation
     result = subprocess.run(
