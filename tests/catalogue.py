@@ -65,3 +65,13 @@ def target(event: dict[str, Any]) -> Operation:
 def events_of(operation: Operation) -> list[str]:
     """The event files that reach `operation`: its own first, then its scenarios."""
     return [name for name in EVENT_FILES if target(load_event(name)) == operation]
+
+
+# What the events read and delete (events/cache_get.json, events/user_cache_get.json, ...), put in place by `seed`.
+SEEDED = {"session:abc123": '{"theme": "dark"}', "user:123:cache:prefs": '{"theme": "dark"}'}
+
+
+def seed(redis: Any) -> None:
+    """The state every function's own event expects: the cached values its reads and deletes find."""
+    for key, value in SEEDED.items():
+        redis.set(key, value, ex=600)

@@ -4,11 +4,9 @@ from http import HTTPStatus
 
 from actionlog import cache
 from actionlog.auth import Access
-from actionlog.errors import NotFound
 from actionlog.http import Request, operation
 from actionlog.keys import cache_key
 from actionlog.models import CacheGetResponse, CacheKeyPath
-from actionlog.observability import count
 from actionlog.redis_client import get_redis
 from actionlog.settings import get_settings
 
@@ -24,11 +22,8 @@ from actionlog.settings import get_settings
 )
 def cache_get(request: Request[CacheKeyPath]) -> CacheGetResponse:
     key = cache_key(request.path.key, get_settings().cache_key_prefixes)
-    cached = cache.get(key, redis=get_redis())
-    count("CacheMiss" if cached is None else "CacheHit")
-    if cached is None:
-        raise NotFound(f"no cached value for {key}")
-    return CacheGetResponse(key=key, value=cache.decode(cached), ttlSeconds=cached.ttl_seconds)
+    cached = cache.lookup(key, redis=get_redis())
+    return CacheGetResponse(key=key, value=cached.value(), ttlSeconds=cached.ttl_seconds)
 
 
 lambda_handler = cache_get

@@ -4,10 +4,9 @@ from http import HTTPStatus
 
 from actionlog import cache
 from actionlog.auth import Access
-from actionlog.errors import PayloadTooLarge
 from actionlog.http import Request, operation
 from actionlog.keys import cache_key
-from actionlog.models import MAX_CACHE_VALUE_BYTES, CacheKeyPath, CachePut, CachePutResponse, encode_json
+from actionlog.models import MAX_CACHE_VALUE_BYTES, CacheKeyPath, CachePut, CachePutResponse
 from actionlog.redis_client import get_redis
 from actionlog.settings import get_settings
 
@@ -24,10 +23,7 @@ from actionlog.settings import get_settings
 )
 def cache_set(request: Request[CacheKeyPath, None, CachePut]) -> CachePutResponse:
     key = cache_key(request.path.key, get_settings().cache_key_prefixes)
-    encoded = encode_json(request.body.value)
-    if len(encoded.encode()) > MAX_CACHE_VALUE_BYTES:
-        raise PayloadTooLarge(f"value must be at most {MAX_CACHE_VALUE_BYTES} bytes of JSON")
-    cache.put(key, encoded, request.body.ttlSeconds, redis=get_redis())
+    cache.put(key, request.body.value, request.body.ttlSeconds, redis=get_redis())
     return CachePutResponse(key=key, ttlSeconds=request.body.ttlSeconds)
 
 

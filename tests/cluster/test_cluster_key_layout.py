@@ -46,7 +46,7 @@ def test_every_multi_key_operation_stays_in_one_slot(cluster_handlers: redis.Red
     written = actions.log_actions(
         user_id, ENTRIES, max_entries=100, redis=cluster_handlers, once=WriteOnce(write_id="sqs:m-1", receipt="m-1")
     )
-    cache.put("cache:profile:456", '"dark"', 60, redis=cluster_handlers)
+    cache.put("cache:profile:456", "dark", 60, redis=cluster_handlers)
     cached = cache.get("cache:profile:456", redis=cluster_handlers)
     report = health.check(redis=cluster_handlers)
 

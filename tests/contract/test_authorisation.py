@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import redis
 
-from tests.catalogue import HTTP_OPERATIONS, Operation
+from tests.catalogue import HTTP_OPERATIONS, Operation, seed
 from tests.support import invoke, load_event, with_caller
 
 # The events act on user 123 and cache key session:abc123.
@@ -43,7 +43,7 @@ def test_each_route_admits_exactly_the_callers_the_contract_names(
     real_redis: redis.Redis, operation: Operation, caller: str
 ) -> None:
     claims, scopes = CALLERS[caller]
-    real_redis.set("session:abc123", '"cached"')
+    seed(real_redis)
 
     response = invoke(operation.name, with_caller(load_event(operation.event_file), claims, scopes))
 
@@ -74,7 +74,7 @@ def test_without_claims_auth_required_false_lets_local_development_in(
     operation: Operation,  # type: ignore[no-untyped-def]
 ) -> None:
     configure(AUTH_REQUIRED="false")
-    real_redis.set("session:abc123", '"cached"')
+    seed(real_redis)
 
     response = invoke(operation.name, with_caller(load_event(operation.event_file), None))
 

@@ -3,14 +3,14 @@
 import pytest
 import redis
 
-from tests.catalogue import EVENT_FILES, target
-from tests.support import FakeLambdaContext, emitted_metrics, free_port, handler_module, invoke, load_event
+from tests.catalogue import EVENT_FILES, seed, target
+from tests.support import emitted_metrics, free_port, handler_module, invoke, lambda_context, load_event
 
 pytestmark = pytest.mark.redis_server
 
 
 def probe() -> dict:  # type: ignore[type-arg]
-    return handler_module("health_probe").lambda_handler(load_event("health_probe.json"), FakeLambdaContext())  # type: ignore[no-any-return]
+    return handler_module("health_probe").lambda_handler(load_event("health_probe.json"), lambda_context())  # type: ignore[no-any-return]
 
 
 def test_the_probe_reports_healthy_and_its_latency(real_redis: redis.Redis, capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,7 +62,7 @@ def test_a_read_emits_no_metric_line(real_redis: redis.Redis, capsys: pytest.Cap
 def handle(event_file: str) -> dict:  # type: ignore[type-arg]
     """The event answered by the function it reaches, as Lambda would call it."""
     event = load_event(event_file)
-    response: dict = handler_module(target(event).name).lambda_handler(event, FakeLambdaContext())  # type: ignore[type-arg]
+    response: dict = handler_module(target(event).name).lambda_handler(event, lambda_context())  # type: ignore[type-arg]
     return response
 
 
@@ -75,7 +75,7 @@ def test_every_entry_point_counts_exactly_the_actions_it_logged(
     real_redis: redis.Redis, capsys: pytest.CaptureFixture[str], event_file: str
 ) -> None:
     # Given an empty log (no list reaches its cap) and a cached session for the cache events
-    real_redis.set("session:abc123", '"cached"')
+    seed(real_redis)
 
     # When the event arrives (REST, Serverpod, SQS or the schedule)
     handle(event_file)

@@ -6,7 +6,7 @@ import json
 import pytest
 import redis
 
-from tests.catalogue import EVENT_FILES, HTTP_OPERATIONS, OPERATIONS, Operation, target
+from tests.catalogue import EVENT_FILES, HTTP_OPERATIONS, OPERATIONS, Operation, seed, target
 from tests.support import invoke, load_event, with_body
 
 
@@ -126,7 +126,7 @@ def test_every_http_event_file_is_an_http_api_v2_event(event_file: str) -> None:
 
 @pytest.mark.parametrize("operation", HTTP_OPERATIONS, ids=str)
 def test_every_operation_answers_its_own_event_as_it_declares(fake_server: redis.Redis, operation: Operation) -> None:
-    fake_server.set("session:abc123", '{"theme": "dark"}')  # what the cache events read and delete
+    seed(fake_server)
 
     response = invoke(operation.name, load_event(operation.event_file))
 

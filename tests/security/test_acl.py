@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import redis
 
-from tests.catalogue import EVENT_FILES, Operation, target
+from tests.catalogue import EVENT_FILES, Operation, seed, target
 from tests.security.helpers import FAST_SECONDS, Output, log_one_action, read_actions
-from tests.support import NEVER_LOGGED, ROOT, FakeLambdaContext, RedisServer, free_port, handler_module, load_event
+from tests.support import NEVER_LOGGED, ROOT, RedisServer, free_port, handler_module, lambda_context, load_event
 
 pytestmark = pytest.mark.redis_server
 
@@ -126,12 +126,12 @@ def fresh(deployment: Deployment) -> None:
     admin.flushall()
     admin.script_flush()
     admin.execute_command("ACL", "LOG", "RESET")
-    admin.set("session:abc123", '{"theme": "dark"}', ex=60)  # what the cache events read and delete
+    seed(admin)
 
 
 def outcome(operation: Operation, event: dict[str, Any]) -> object:
     """What a function answers to an event, in the terms that do not change from one call to the next."""
-    response = handler_module(operation.name).lambda_handler(event, FakeLambdaContext())
+    response = handler_module(operation.name).lambda_handler(event, lambda_context())
     if "statusCode" in response:
         return response["statusCode"]
     if "batchItemFailures" in response:

@@ -14,22 +14,36 @@ from actionlog.errors import BadRequest, Forbidden
 
 USER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 CACHE_KEY_PATTERN = r"^[A-Za-z0-9:_.-]{1,256}$"
+USER_CACHE_KEY_PATTERN = r"^[A-Za-z0-9:_.-]{1,200}$"
 HEALTH_KEY = "actionlog:health"
 
 _USER_ID = re.compile(USER_ID_PATTERN)
 _CACHE_KEY = re.compile(CACHE_KEY_PATTERN)
+_USER_CACHE_KEY = re.compile(USER_CACHE_KEY_PATTERN)
 
 
 def actions_key(user_id: str) -> str:
     """The seed's action list of one user."""
-    if not _USER_ID.fullmatch(user_id):
-        raise BadRequest("userId must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'")
-    return f"user:{user_id}:actions"
+    return f"user:{_user(user_id)}:actions"
 
 
 def write_marker_key(user_id: str, write_id: str) -> str:
     """Marks a keyed write (SQS message id, Idempotency-Key) as done; same slot as the user's list."""
     return "actionlog:written:{" + actions_key(user_id) + "}:" + write_id
+
+
+def user_cache_key(user_id: str, key: str) -> str:
+    """A user's own cache entry: any key of theirs, inside their namespace (never another's, never their list)."""
+    if not _USER_CACHE_KEY.fullmatch(key):
+        raise BadRequest("cache key must be 1 to 200 characters of A-Z, a-z, 0-9, ':', '_', '.' or '-'")
+    return f"user:{_user(user_id)}:cache:{key}"
+
+
+def _user(user_id: str) -> str:
+    """A user id that names one user's keys only: no ':', '*', '{' or look-alike characters."""
+    if not _USER_ID.fullmatch(user_id):
+        raise BadRequest("userId must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'")
+    return user_id
 
 
 def cache_key(key: str, allowed_prefixes: tuple[str, ...]) -> str:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import pydantic_core
 
 from actionlog.errors import BadRequest
-from actionlog.keys import CACHE_KEY_PATTERN, USER_ID_PATTERN
+from actionlog.keys import CACHE_KEY_PATTERN, USER_CACHE_KEY_PATTERN, USER_ID_PATTERN
 from actionlog.schema import Before, Doc, Length, Moment, Number, Shape, Text, field
 
 MAX_ACTION_LENGTH = 100
@@ -136,6 +136,15 @@ class CacheKeyPath(Shape):
             "1 to 256 characters of A-Z, a-z, 0-9, ':', '_', '.' or '-', starting with an allowed prefix"
             " (CACHE_KEY_PREFIXES, by default `session:` or `cache:`); any other key is refused with 403."
         ),
+    ]
+
+
+class UserCacheKeyPath(Shape):
+    userId: UserId
+    key: Annotated[
+        str,
+        Text(pattern=USER_CACHE_KEY_PATTERN),
+        Doc("1 to 200 characters of A-Z, a-z, 0-9, ':', '_', '.' or '-': any key, in the user's own namespace."),
     ]
 
 
