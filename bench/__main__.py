@@ -3,73 +3,131 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
+import os
+import pickle
+import platform
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
+from subprocess import PIPE
+from typing import IO, Any
 
-from bench import build, cold, memory, profiling, roundtrips, scale, warm
-from bench.floors import client
-from bench.machine import machine_facts
-from bench.operations import ROOT
-from bench.report import Results, render
-from bench.server import RedisServer, RedisServerMissing
+from bench import cold, floors
+from bench.operations import READY, ROOT, Plan, handler_environment, percentile, template_function
+from bench.report import Results, ScaleResult, Throughput
+from dev.redis_server import LOOPBACK, RedisServer, RedisServerMissing, redis_server_binary
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 
 
-@dataclass(frozen=True)
-class Plan:
-    """How much of each measurement: the full run fits in about five minutes on two cores."""
-
-    name: str
-    warm_rounds: int
-    warm_block_seconds: float
-    warm_up_calls: int
-    cold_rounds: int
-    import_runs: int
-    memory_calls: int
-    scale_clients: tuple[int, ...]
-    scale_seconds: float
-    benchmark_requests: int
-    profile_calls: int
-    sam_build: bool  # sizes, and cold starts from the built artifacts rather than the source tree
-
-
-FULL = Plan(
-    name="full",
-    warm_rounds=41,
-    warm_block_seconds=0.02,
-    warm_up_calls=100,
-    cold_rounds=12,  # each round spawns 2 processes per function: a cold start is noisy, so the median needs many
-    import_runs=3,
-    memory_calls=5000,
-    scale_clients=(1, 2, 4, 8),
-    scale_seconds=3.0,
-    benchmark_requests=50_000,
-    profile_calls=1000,
-    sam_build=True,
-)
-QUICK = Plan(
-    name="quick",
-    warm_rounds=5,
-    warm_block_seconds=0.01,
-    warm_up_calls=20,
-    cold_rounds=1,
-    import_runs=1,
-    memory_calls=300,
-    scale_clients=(1, 2),
-    scale_seconds=1.0,
-    benchmark_requests=5_000,
-    profile_calls=100,
-    sam_build=False,
-)
+FULL = Plan()
+QUICK = Plan("quick", 5, 0.01, 20, 1, 1, 300, (1, 2), 1.0, 5_000, 100, sam_build=False)  # a little of each
 
 
 def progress(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def machine_facts() -> dict[str, str]:
+    """What a result depends on, recorded with it; the load average too, as the machine is shared."""
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    cpus = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
+    cpu = cpus[0] if cpus else platform.processor() or "unknown"
+    version = subprocess.run([redis_server_binary(), "--version"], capture_output=True, text=True, check=True).stdout
+    fields = dict(part.split("=", 1) for part in version.split() if "=" in part)  # "Redis server v=7.0.15 sha=..."
+    packages = ("redis", "hiredis", "aws-lambda-powertools", "pydantic", "awslambdaric")
+    load = " / ".join(f"{load:.2f}" for load in os.getloadavg())
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "CPUs": f"{os.cpu_count()} x {cpu} (shared; load average at start {load})",
+        "system": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "Python": sys.version.split()[0],
+        "redis-server": f"{fields.get('v', version.strip())}, the bench's own on {LOOPBACK}, no persistence",
+        "packages": ", ".join(f"{name} {metadata.version(name)}" for name in packages),
+    }
+
+
+def run_workers(phase: str, plan: Plan, redis_url: str, count: int = 1) -> list[Any]:
+    """`count` bench.operations processes of `phase`, released together once all are warm; what each measured.
+
+    They import functions.<name>.app from the repository and the layer from its source, with every function's
+    environment (the template's Globals). The handlers' log lines go to a file, as Lambda's go to its log pipe.
+    """
+    function = template_function("log_action")
+    pythonpath = os.pathsep.join(map(str, [ROOT, *function.layer_dirs]))
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": pythonpath, **handler_environment(function, redis_url)}
+    with tempfile.TemporaryDirectory(prefix="actionlog-bench-") as workdir, open(Path(workdir) / "log", "w") as log:
+        results = [Path(workdir) / str(index) for index in range(count)]
+        command = [sys.executable, "-m", "bench.operations", phase, json.dumps(plan._asdict())]
+        workers = [
+            subprocess.Popen([*command, str(result)], cwd=ROOT, env=env, stdin=PIPE, stdout=log, stderr=PIPE, text=True)
+            for result in results
+        ]
+        try:
+            for _, stderr in map(streams, workers):
+                if (line := stderr.readline()).strip() != READY:
+                    raise RuntimeError(f"bench worker {phase!r} failed:\n{line}{stderr.read()}")
+            for stdin, _ in map(streams, workers):
+                stdin.close()  # the go, for every worker at once
+            for worker in workers:
+                if worker.wait(timeout=300) != 0:
+                    raise RuntimeError(f"bench worker {phase!r} failed:\n{streams(worker)[1].read()}")
+        finally:
+            for worker in workers:  # after a failure, the others would wait for a go that never comes
+                worker.kill()
+                worker.wait()
+        return [pickle.loads(result.read_bytes()) for result in results]
+
+
+def streams(worker: subprocess.Popen[str]) -> tuple[IO[str], IO[str]]:
+    assert worker.stdin is not None
+    assert worker.stderr is not None
+    return worker.stdin, worker.stderr
+
+
+def scale(redis_url: str, port: int, plan: Plan) -> list[ScaleResult]:
+    """N warm log_action processes released together, then redis-benchmark with N clients, for each N."""
+    results = []
+    for clients in plan.scale_clients:
+        latencies = run_workers("scale", plan, redis_url, clients)
+        every = [latency for each in latencies for latency in each]
+        rate = sum(len(each) / (sum(each) / 1e6) for each in latencies)  # a worker's calls fill its time end to end
+        handlers = Throughput(rate, percentile(every, 0.50) / 1000, percentile(every, 0.99) / 1000)
+        results.append(ScaleResult(clients, handlers, redis_benchmark(port, clients, plan.benchmark_requests)))
+    return results
+
+
+def redis_benchmark(port: int, clients: int, requests: int) -> Throughput | None:
+    """`redis-benchmark -t lpush`: the server's ceiling for one command per round trip."""
+    if (binary := shutil.which("redis-benchmark")) is None:
+        return None
+    command = [binary, "-h", LOOPBACK, "-p", str(port), "-c", str(clients), "-n", str(requests), "-t", "lpush", "--csv"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
+    floors.plain_client(f"redis://{LOOPBACK}:{port}/0").delete("mylist")  # where redis-benchmark's LPUSH pushes
+    row = next(csv.DictReader(io.StringIO(completed.stdout)))
+    return Throughput(float(row["rps"]), float(row["p50_latency_ms"]), float(row["p99_latency_ms"]))
+
+
+def builds(plan: Plan, workdir: Path) -> tuple[cold.Sizes | str, cold.Layout]:
+    """The deployed build's sizes and the layout to cold-start, or why the build could not be used."""
+    if not plan.sam_build:
+        return "skipped by --quick", cold.Layout()
+    try:
+        deployed = timed("sam build (deployed template)", lambda: cold.sam_build(workdir / "deployed"))
+        local = timed("sam build (this machine's architecture)", lambda: cold.local_build(workdir / "local"))
+    except cold.BuildUnavailable as error:
+        progress(f"{error}; cold starts use the source tree")
+        return str(error).splitlines()[0], cold.Layout()
+    return cold.sizes(deployed), cold.Layout(local)
 
 
 def timed[T](what: str, measure: Callable[[], T]) -> T:
@@ -80,70 +138,28 @@ def timed[T](what: str, measure: Callable[[], T]) -> T:
     return result
 
 
-def artifacts(plan: Plan, workdir: Path) -> tuple[build.Sizes | str, cold.Layout]:
-    """The deployed build's sizes and the layout to cold-start, or why the build could not be used."""
-    if not plan.sam_build:
-        return "skipped by --quick", cold.source_layout(workdir / "pycache")
-    try:
-        deployed = timed("sam build (deployed template)", lambda: build.sam_build(workdir / "deployed"))
-        local = timed("sam build (this machine's architecture)", lambda: build.local_build(workdir / "local"))
-    except build.BuildUnavailable as error:
-        progress(f"{error}; cold starts use the source tree")
-        return str(error).splitlines()[0], cold.source_layout(workdir / "pycache")
-    return build.sizes(deployed), cold.deployed_layout(local, build.layer_id(), build.function_ids())
-
-
 def measure_all(plan: Plan, server: RedisServer, workdir: Path) -> Results:
-    started = time.monotonic()
-    facts = machine_facts()
-    sizes, layout = artifacts(plan, workdir)
-    url = server.url
+    started, facts = time.monotonic(), machine_facts()
+    sizes, layout = builds(plan, workdir)
 
     def step[T](what: str, measure: Callable[[], T]) -> T:
-        with client(url) as redis:
-            redis.flushall()  # each measurement starts from an empty Redis
+        floors.plain_client(server.url).flushall()  # each measurement starts from an empty Redis
         return timed(what, measure)
 
-    warm_report = step(
-        "warm invocations",
-        lambda: warm.measure(
-            url, rounds=plan.warm_rounds, block_seconds=plan.warm_block_seconds, warm_up_calls=plan.warm_up_calls
-        ),
-    )
-    trips = step("round trips", lambda: roundtrips.count(url))
-    cold_report = step(
-        "cold starts", lambda: cold.run(layout, url, workdir, rounds=plan.cold_rounds, import_runs=plan.import_runs)
-    )
-    memory_result = step("memory", lambda: memory.measure(url, calls=plan.memory_calls))
-    scale_results = step(
-        "scale",
-        lambda: scale.measure(
-            url, server.port, clients=plan.scale_clients, seconds=plan.scale_seconds, requests=plan.benchmark_requests
-        ),
-    )
-    profiles = step("profile", lambda: profiling.profile(url, calls=plan.profile_calls))
-    return Results(
-        run=plan.name,
-        elapsed_seconds=time.monotonic() - started,
-        facts=facts,
-        warm=warm_report,
-        round_trips=trips,
-        cold=cold_report,
-        memory=memory_result,
-        sizes=sizes,
-        scale=scale_results,
-        profiles=profiles,
-        warm_rounds=plan.warm_rounds,
-        scale_seconds=plan.scale_seconds,
-    )
+    def worker(phase: str) -> Any:
+        return step(phase, lambda: run_workers(phase, plan, server.url)[0])
+
+    (warm, seed), round_trips = worker("warm"), worker("round trips")
+    cold_report = step("cold starts", lambda: cold.measure(layout, server.url, workdir, plan))
+    memory, scaled = worker("memory"), step("scale", lambda: scale(server.url, server.port, plan))
+    measured = (warm, seed, round_trips, cold_report, memory, sizes, scaled, worker("profile"))
+    return Results(plan, time.monotonic() - started, facts, *measured)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smoke run: every measurement, briefly; writes nothing")
-    parser.add_argument(
-        "--output", type=Path, help=f"where to write the Markdown (default: {RESULTS.relative_to(ROOT)})"
-    )
+    parser.add_argument("--output", type=Path, help="where to write the Markdown (default: bench/RESULTS.md)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     output = args.output or (None if args.quick else RESULTS)
@@ -151,9 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="actionlog-bench-") as workdir, RedisServer() as server:
             results = measure_all(plan, server, Path(workdir))
     except RedisServerMissing as error:
-        print(f"bench: {error}", file=sys.stderr)
+        progress(str(error))
         return 2
-    markdown = render(results)
+    markdown = results.render()
     print(markdown)
     if output is not None:
         output.write_text(markdown)

@@ -9,10 +9,9 @@ import pytest
 from redis import Redis
 
 from bench import floors
+from bench.__main__ import run_workers
 from bench.cold import parse_importtime
-from bench.operations import batch_event, read_event
-from bench.roundtrips import RoundTripCounter, count, counting_round_trips
-from bench.timing import percentile, side_by_side
+from bench.operations import Plan, RoundTripCounter, counting_round_trips, operation, percentile, side_by_side
 from tests.support import RedisServer, redis_server_binary
 
 
@@ -26,7 +25,7 @@ def bench_server() -> Iterator[RedisServer]:
 
 @pytest.mark.redis_server
 def test_every_handler_takes_one_round_trip_and_the_seeds_write_two(bench_server: RedisServer) -> None:
-    counted = {item.name: item for item in count(bench_server.url)}
+    counted = {item.name: item for item in run_workers("round trips", Plan(), bench_server.url)[0]}
 
     assert (counted["log one"].handler, counted["log one"].floor) == (1, 1)
     assert counted["read 50"].handler == 1
@@ -38,8 +37,8 @@ def test_the_counter_sees_a_pipeline_as_one_round_trip_however_many_commands(ben
     redis: Redis = floors.client(bench_server.url)
     redis.ping()
     with counting_round_trips() as counter:
-        batch = counter.count(lambda: floors.log_batch(redis))
-        seed = counter.count(lambda: floors.seed_log_one(redis))
+        batch = counter.count(lambda: floors.FLOORS["log_batch"](redis))
+        seed = counter.count(lambda: floors.FLOORS["seed_log_one"](redis))
 
     assert (batch, seed) == (1, 2)
 
@@ -57,14 +56,14 @@ def test_a_counter_counts_a_new_round_trip_only_after_a_reply() -> None:
 
 
 def test_the_batch_event_carries_100_actions_encoded_as_the_event_file_encodes_them() -> None:
-    event = batch_event()
+    event = operation("log batch of 100").event()
 
     assert event["isBase64Encoded"] is True
     assert len(json.loads(base64.b64decode(event["body"]))["actions"]) == 100
 
 
 def test_the_read_event_asks_for_50() -> None:
-    event = read_event()
+    event = operation("read 50").event()
 
     assert (event["queryStringParameters"], event["rawQueryString"]) == ({"limit": "50"}, "limit=50")
 
