@@ -4,6 +4,8 @@
   `{param}` is one non-empty path segment, URL-decoded.
 - The JWT authorizer's context, from the bearer token decoded WITHOUT verification (see `dev.token`), and the scopes
   the route requires (`AuthorizationScopes`), refused with 403 before the function runs, as API Gateway does.
+- CORS, when the template configures it: API Gateway answers preflights itself, before routes and the authorizer,
+  and puts its own CORS headers on every response to an allowed origin.
 - The payload format 2.0 event. As deployed, `rawPath` arrives URL-decoded and `rawQueryString` as sent.
 - The HTTP response API Gateway makes of the function's return value.
 """
@@ -19,7 +21,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from dev.template import Route
+from dev.template import Cors, Route
 from dev.token import InvalidToken, read_claims
 
 ACCOUNT_ID = "123456789012"  # the placeholder account SAM's local tools use
@@ -147,6 +149,44 @@ def jwt_authorizer(route: Route, authorization: str | None, *, now: float | None
     if route.scopes and not set(route.scopes) & set(scopes or ()):
         raise Refused(HTTPStatus.FORBIDDEN, f"the route needs one of the scopes {' '.join(route.scopes)}")
     return {"jwt": {"claims": claims, "scopes": scopes}}
+
+
+def cors_preflight(cors: Cors | None, request: HttpRequest) -> HttpResponse | None:
+    """API Gateway's answer to a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method), or None.
+
+    It answers 204 whatever the origin; the CORS headers, which let the browser go on, only for an allowed one.
+    """
+    origin = request.header("origin")
+    if cors is None or request.method != "OPTIONS" or not origin or not request.header("access-control-request-method"):
+        return None
+    headers = []
+    if allowed := _allowed_origin(cors, origin):
+        headers = [
+            ("Access-Control-Allow-Origin", allowed),
+            ("Access-Control-Allow-Methods", ",".join(cors.allow_methods)),
+            ("Access-Control-Allow-Headers", ",".join(name.lower() for name in cors.allow_headers)),
+            *([("Access-Control-Max-Age", str(cors.max_age))] if cors.max_age is not None else []),
+        ]
+    return HttpResponse(HTTPStatus.NO_CONTENT, headers, b"")
+
+
+def with_cors(cors: Cors | None, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """`response` with API Gateway's CORS headers for the request's origin in place of any the function sent."""
+    origin = request.header("origin")
+    if cors is None or not origin:
+        return response
+    kept = [(name, value) for name, value in response.headers if not name.lower().startswith("access-control-")]
+    if allowed := _allowed_origin(cors, origin):
+        kept.append(("Access-Control-Allow-Origin", allowed))
+        if cors.expose_headers:
+            kept.append(("Access-Control-Expose-Headers", ",".join(name.lower() for name in cors.expose_headers)))
+    return HttpResponse(response.status, kept, response.body)
+
+
+def _allowed_origin(cors: Cors, origin: str) -> str | None:
+    if "*" in cors.allow_origins:
+        return "*"
+    return origin if origin.lower() in {allowed.lower() for allowed in cors.allow_origins} else None
 
 
 def build_event(

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dev.lambda_runtime import FunctionError, InvocationFailed, LocalFunctions, load_env_vars
-from dev.template import TEMPLATE_PATH, load_template
+from dev.template import TEMPLATE_PATH, load_template, parameter_overrides
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,9 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-e", "--event", default=None, help="JSON event file, or - for stdin (default: {})")
     parser.add_argument("-n", "--env-vars", type=Path, help="SAM env-vars JSON file (events/env.json is for Docker)")
     parser.add_argument("-t", "--template", type=Path, default=TEMPLATE_PATH, help="the SAM template")
+    parser.add_argument(
+        "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="template parameters, as for sam"
+    )
     args = parser.parse_args(argv)
     try:
-        template = load_template(args.template)
+        template = load_template(args.template, parameter_overrides(args.parameter_overrides))
         env_vars = load_env_vars(args.env_vars) if args.env_vars else None
         text = "{}" if args.event is None else sys.stdin.read() if args.event == "-" else Path(args.event).read_text()
         event = json.loads(text)

@@ -36,13 +36,15 @@ from dev.gateway import (
     Refused,
     RouteTable,
     build_event,
+    cors_preflight,
     json_response,
     jwt_authorizer,
     proxy_response,
+    with_cors,
 )
 from dev.lambda_runtime import FunctionError, InvocationFailed, InvocationTimedOut, LocalFunctions, load_env_vars
 from dev.redis_server import LOOPBACK
-from dev.template import TEMPLATE_PATH, Template, load_template
+from dev.template import TEMPLATE_PATH, Template, load_template, parameter_overrides
 
 DEFAULT_PORT = 3000
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit for HTTP APIs
@@ -53,10 +55,18 @@ class LocalApi:
 
     def __init__(self, template: Template, functions: LocalFunctions) -> None:
         self.routes = RouteTable(template.routes)
+        self.cors = template.cors
         self.functions = functions
 
     def handle(self, request: HttpRequest) -> tuple[HttpResponse, str]:
         """The response to `request`, and what happened, for its log line."""
+        preflight = cors_preflight(self.cors, request)
+        if preflight is not None:
+            return preflight, "CORS preflight"
+        response, note = self._route(request)
+        return with_cors(self.cors, request, response), note
+
+    def _route(self, request: HttpRequest) -> tuple[HttpResponse, str]:
         match = self.routes.match(request.method, request.raw_path)
         if match is None:
             allowed = self.routes.allowed_methods(request.raw_path)
@@ -182,6 +192,8 @@ def banner(server: LocalApiServer, template: Template, functions: LocalFunctions
     for route in template.routes:
         access = route.authorizer or "public"
         lines.append(f"  {route.method:<7}{route.path:<{width + 2}}{route.function.logical_id} ({access})")
+    if template.cors is not None:
+        lines.append(f"  CORS: preflights answered for {', '.join(template.cors.allow_origins)}")
     auth_required = any(functions.environment(name).get("AUTH_REQUIRED") == "true" for name in template.functions)
     lines.append(
         "Bearer tokens are decoded WITHOUT verifying their signature (local only); mint one with"
@@ -200,9 +212,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1 (0: any free port)")
     parser.add_argument("-t", "--template", type=Path, default=TEMPLATE_PATH, help="the SAM template")
     parser.add_argument("-n", "--env-vars", type=Path, help="SAM env-vars JSON file (events/env.json is for Docker)")
+    parser.add_argument(
+        "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="template parameters, as for sam"
+    )
     args = parser.parse_args(argv)
     try:
-        template = load_template(args.template)
+        template = load_template(args.template, parameter_overrides(args.parameter_overrides))
         env_vars = load_env_vars(args.env_vars) if args.env_vars else None
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -3,15 +3,18 @@
 Everything local that serves, invokes, documents or tests the functions reads them here (CONTRACT section 1: the
 routes come from the template alone). aws-sam-translator, which `sam build`, `sam deploy` and cfn-lint run too,
 expands Globals and events into CloudFormation: each function's Lambda settings, and the HTTP API's routes with the
-authorizer and scopes API Gateway applies. The translator wants S3 locations for code, so the local paths are kept
-aside and given back. Environment values that are plain `Ref`s to parameters take the parameters' defaults; other
-intrinsics have no local value (None), and the local runner decides what they are.
+authorizer, scopes and CORS API Gateway applies. The translator wants S3 locations for code, so the local paths are
+kept aside and given back. `Stack` then evaluates what CloudFormation would of the intrinsics, for the parameters'
+defaults or the values given (`--parameter-overrides`): conditions, `Ref`s, joins, the `Rules`. What only a
+deployment knows (an attribute, the region) has no local value (None), and the local runner decides what it is.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -54,14 +57,146 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Cors:
+    """The HTTP API's CORS configuration: API Gateway answers preflights and adds the headers itself."""
+
+    allow_origins: tuple[str, ...]
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age: int | None
+
+
+class Unresolved(Exception):
+    """An intrinsic only a deployment can evaluate: an attribute, a resource, a pseudo parameter."""
+
+
+_NO_VALUE = object()  # AWS::NoValue: the property or list item is left out
+
+
+class Stack:
+    """What CloudFormation makes of the template's intrinsics for one set of parameter values, where it can locally."""
+
+    def __init__(
+        self, document: dict[str, Any], overrides: Mapping[str, str] | None = None, known: Mapping[str, Any] = {}
+    ) -> None:
+        # What a deployment would give references to resources ("Cache", "Cache.Endpoint.Address") or pseudo
+        # parameters ("AWS::Region"), where a test says.
+        self.known = known
+        self.conditions: dict[str, Any] = document.get("Conditions") or {}
+        self.rules: dict[str, Any] = document.get("Rules") or {}
+        self.parameters: dict[str, Any] = {}
+        for name, parameter in (document.get("Parameters") or {}).items():
+            value = (overrides or {}).get(name, parameter.get("Default"))
+            if value is not None:
+                value = str(value).lower() if isinstance(value, bool) else str(value)
+                list_type = parameter["Type"] == "CommaDelimitedList" or parameter["Type"].startswith("List<")
+                self.parameters[name] = value.split(",") if list_type else value
+        unknown = set(overrides or ()) - set(self.parameters)
+        if unknown:
+            raise ValueError(f"the template has no parameter {', '.join(sorted(unknown))}")
+
+    def condition(self, name: str) -> bool:
+        return bool(self.value(self.conditions[name]))
+
+    def refusals(self) -> list[str]:
+        """The `AssertDescription` of every Rules assertion these parameters fail: why CloudFormation would refuse."""
+        return [
+            assertion["AssertDescription"]
+            for rule in self.rules.values()
+            if self.value(rule.get("RuleCondition", True))
+            for assertion in rule["Assertions"]
+            if not self.value(assertion["Assert"])
+        ]
+
+    def value(self, node: Any) -> Any:
+        """The value of `node`, AWS::NoValue left out. Raises Unresolved."""
+        if isinstance(node, list):
+            return [item for item in map(self.value, node) if item is not _NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) != 1 or not next(iter(node)).startswith(("Fn::", "Ref", "Condition")):
+            values = {key: self.value(item) for key, item in node.items()}
+            return {key: item for key, item in values.items() if item is not _NO_VALUE}
+        [(function, argument)] = node.items()
+        match function:
+            case "Ref" if argument == "AWS::NoValue":
+                return _NO_VALUE
+            case "Ref":
+                return self.ref(argument)
+            case "Condition":
+                return self.condition(argument)
+            case "Fn::If":
+                name, when_true, when_false = argument
+                return self.value(when_true if self.condition(name) else when_false)
+            case "Fn::GetAtt":
+                return self.ref(".".join(argument) if isinstance(argument, list) else argument)
+            case "Fn::Sub":
+                text, variables = (argument, {}) if isinstance(argument, str) else argument
+                names = {name: self.value(value) for name, value in variables.items()}
+                return re.sub(r"\$\{([\w:.]+)\}", lambda found: str(names.get(found[1]) or self.ref(found[1])), text)
+        values = self.value(argument)
+        match function:
+            case "Fn::Equals":
+                return str(values[0]) == str(values[1])
+            case "Fn::Not":
+                return not values[0]
+            case "Fn::And":
+                return all(values)
+            case "Fn::Or":
+                return any(values)
+            case "Fn::Join":
+                return str(values[0]).join(map(str, values[1]))
+            case "Fn::Split":
+                return str(values[1]).split(values[0])
+            case "Fn::Select":
+                return values[1][int(values[0])]
+            case "Fn::Contains":
+                return values[1] in values[0]
+            case "Fn::EachMemberEquals":
+                return all(item == values[1] for item in values[0])
+        raise Unresolved(f"{function} {json.dumps(argument)}")
+
+    def ref(self, name: str) -> Any:
+        """A parameter's value, or what `known` says of a resource or pseudo parameter. Raises Unresolved."""
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.known:
+            return self.known[name]
+        raise Unresolved(f"Ref {name}")
+
+    def resolved(self, node: Any) -> Any:
+        """The value of `node`, or None where only a deployment knows it."""
+        try:
+            value = self.value(node)
+        except Unresolved:
+            return None
+        return None if value is _NO_VALUE else value
+
+
+@dataclass(frozen=True)
 class Template:
     path: Path
     document: dict[str, Any]  # the template as written, intrinsics in their long form
     functions: dict[str, Function]  # by logical id
     routes: tuple[Route, ...]
+    stack: Stack  # the parameters' values (defaults, or those given) and what they make of the template
+    cloudformation: dict[str, Any]  # the resources SAM's translator makes of the template, intrinsics unresolved
+    cors: Cors | None  # None: no CORS configuration, so API Gateway answers no preflight
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         return {name: resource for name, resource in self.document["Resources"].items() if resource["Type"] == kind}
+
+
+def parameter_overrides(pairs: list[str]) -> dict[str, str]:
+    """`Key=Value` pairs, as `sam deploy --parameter-overrides` takes them. Raises ValueError."""
+    overrides = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            raise ValueError(f"a parameter override is Key=Value, got {pair!r}")
+        overrides[key] = value
+    return overrides
 
 
 def read_document(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
@@ -72,20 +207,21 @@ def read_document(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     return document
 
 
-def load_template(path: Path = TEMPLATE_PATH) -> Template:
-    return _load(path.resolve(), path.stat().st_mtime_ns)
+def load_template(path: Path = TEMPLATE_PATH, overrides: Mapping[str, str] | None = None) -> Template:
+    """The template for the parameters' defaults, or with `overrides` (as `sam local --parameter-overrides`)."""
+    return _load(path.resolve(), path.stat().st_mtime_ns, tuple(sorted((overrides or {}).items())))
 
 
 @cache
-def _load(path: Path, modified: int) -> Template:
+def _load(path: Path, modified: int, overrides: tuple[tuple[str, str], ...]) -> Template:
     document = read_document(path)
+    stack = Stack(document, dict(overrides))
     local = copy.deepcopy(document)
     for resource in local["Resources"].values():
         key = _LOCATIONS.get(resource["Type"])
         if key and isinstance(resource.get("Properties", {}).get(key), str):
             resource["Properties"][key] = _LOCAL + resource["Properties"][key]
-    resources = _translate(local)["Resources"]
-    defaults = {name: parameter.get("Default") for name, parameter in (document.get("Parameters") or {}).items()}
+    resources = _translate(local, dict(overrides))["Resources"]
     layers = {
         name: path.parent / resource["Properties"]["Content"]["S3Key"]
         for name, resource in resources.items()
@@ -102,7 +238,7 @@ def _load(path: Path, modified: int) -> Template:
     for name, _, _, _, _ in routes:
         invoked.setdefault(name, set()).add("HttpApi")
     functions = {
-        name: _function(name, resource["Properties"], path.parent, layers, defaults, frozenset(invoked.get(name, ())))
+        name: _function(name, resource["Properties"], path.parent, layers, stack, frozenset(invoked.get(name, ())))
         for name, resource in resources.items()
         if resource["Type"] == "AWS::Lambda::Function"
     }
@@ -119,17 +255,26 @@ def _load(path: Path, modified: int) -> Template:
                 key=lambda r: (r.path, r.method),
             )
         ),
+        stack=stack,
+        cloudformation=resources,
+        cors=_cors(resources, stack),
     )
 
 
-def _translate(document: dict[str, Any]) -> dict[str, Any]:
+def _translate(document: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
     import boto3
+    from samtranslator.metrics.metrics import Metrics
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
     # A region is needed for ARNs only; nothing is asked of AWS (no credentials, no managed policies looked up).
-    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="us-east-1"))
-    translated: dict[str, Any] = translator.translate(document, parameter_values={}, get_managed_policy_map=dict)
+    metrics = Metrics()  # the translator's usage counts, which go to its no-op publisher: nothing leaves the machine
+    session = boto3.session.Session(region_name="us-east-1")
+    translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
+    translated: dict[str, Any] = translator.translate(
+        document, parameter_values=parameters, get_managed_policy_map=dict
+    )
+    metrics.publish()
     return translated
 
 
@@ -138,12 +283,11 @@ def _function(
     properties: dict[str, Any],
     base_dir: Path,
     layers: dict[str, Path],
-    defaults: dict[str, Any],
+    stack: Stack,
     event_types: frozenset[str],
 ) -> Function:
     def value(variable: Any) -> str | None:
-        if isinstance(variable, dict) and set(variable) == {"Ref"}:
-            variable = defaults.get(variable["Ref"])
+        variable = stack.resolved(variable)
         if isinstance(variable, bool):
             return str(variable).lower()
         return None if variable is None or isinstance(variable, dict | list) else str(variable)
@@ -163,6 +307,22 @@ def _function(
         log_format=value(logging.get("LogFormat")) or "Text",
         log_level=value(logging.get("ApplicationLogLevel")),
     )
+
+
+def _cors(resources: dict[str, Any], stack: Stack) -> Cors | None:
+    """The HTTP API's CORS configuration (SAM writes it into the OpenAPI body), for these parameters."""
+    for resource in resources.values():
+        if resource["Type"] == "AWS::ApiGatewayV2::Api" and "Body" in resource["Properties"]:
+            cors = stack.resolved(resource["Properties"]["Body"].get("x-amazon-apigateway-cors"))
+            if cors:
+                return Cors(
+                    allow_origins=tuple(cors.get("allowOrigins") or ()),
+                    allow_methods=tuple(cors.get("allowMethods") or ()),
+                    allow_headers=tuple(cors.get("allowHeaders") or ()),
+                    expose_headers=tuple(cors.get("exposeHeaders") or ()),
+                    max_age=cors.get("maxAge"),
+                )
+    return None
 
 
 def _routes(resources: dict[str, Any]) -> list[tuple[str, str, str, str | None, tuple[str, ...]]]:

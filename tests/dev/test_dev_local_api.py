@@ -25,7 +25,7 @@ import dev.local_api
 from dev.gateway import HttpRequest
 from dev.lambda_runtime import FunctionError, Invocation, InvocationTimedOut, emulator_binary
 from dev.local_api import LocalApi
-from dev.template import REPO_ROOT, Template
+from dev.template import REPO_ROOT, Cors, Stack, Template
 from dev.token import mint
 from tests.dev.stubs import stub_route
 
@@ -313,15 +313,43 @@ class RecordingFunctions:
         return answer
 
 
-def local_api(functions: RecordingFunctions, scopes: tuple[str, ...] = ADMIN_SCOPES) -> LocalApi:
+CORS = Cors(
+    allow_origins=("https://app.example.com",),
+    allow_methods=("GET", "PUT"),
+    allow_headers=("Authorization", "Idempotency-Key"),
+    expose_headers=("Retry-After",),
+    max_age=600,
+)
+
+
+def local_api(
+    functions: RecordingFunctions, scopes: tuple[str, ...] = ADMIN_SCOPES, cors: Cors | None = None
+) -> LocalApi:
     route = stub_route("GET", "/admin/{item}", scopes=scopes, function_name="AdminFunction")
-    template = Template(path=Path("/nowhere/template.yaml"), document={}, functions={}, routes=(route,))
+    template = Template(
+        path=Path("/nowhere/template.yaml"),
+        document={},
+        functions={},
+        routes=(route,),
+        stack=Stack({}),
+        cloudformation={},
+        cors=cors,
+    )
     return LocalApi(template, functions)  # type: ignore[arg-type]
 
 
-def get(path: str, token: str | None = None) -> HttpRequest:
-    headers = [] if token is None else [("Authorization", f"Bearer {token}")]
-    return HttpRequest(method="GET", target=path, headers=headers, body=b"", source_ip="127.0.0.1")
+def get(path: str, token: str | None = None, *headers: tuple[str, str], method: str = "GET") -> HttpRequest:
+    sent = [*headers] if token is None else [("Authorization", f"Bearer {token}"), *headers]
+    return HttpRequest(method=method, target=path, headers=sent, body=b"", source_ip="127.0.0.1")
+
+
+def preflight(origin: str) -> HttpRequest:
+    asks = [
+        ("Origin", origin),
+        ("Access-Control-Request-Method", "GET"),
+        ("Access-Control-Request-Headers", "authorization"),
+    ]
+    return get("/admin/x", None, *asks, method="OPTIONS")
 
 
 OK = Invocation({"statusCode": 200, "body": "{}"}, init_ms=None, duration_ms=1.0)
@@ -390,3 +418,73 @@ def test_the_log_note_tells_a_cold_start_from_a_warm_call() -> None:
     assert first_note == "AdminFunction (cold start, init 123 ms)"
     assert second_note == "AdminFunction (warm)"
     assert dict(first.headers)["Apigw-Requestid"] != dict(second.headers)["Apigw-Requestid"]
+
+
+def test_with_cors_a_preflight_from_an_allowed_origin_is_answered_before_any_route_or_authorizer() -> None:
+    functions = RecordingFunctions()
+
+    response, note = local_api(functions, cors=CORS).handle(preflight("https://app.example.com"))
+
+    assert response.status == 204
+    assert dict(response.headers) == {
+        "Access-Control-Allow-Origin": "https://app.example.com",
+        "Access-Control-Allow-Methods": "GET,PUT",
+        "Access-Control-Allow-Headers": "authorization,idempotency-key",
+        "Access-Control-Max-Age": "600",
+    }
+    assert note == "CORS preflight"
+    assert functions.events == []
+
+
+def test_a_preflight_from_another_origin_gets_no_cors_headers_so_the_browser_stops_there() -> None:
+    response, _ = local_api(RecordingFunctions(), cors=CORS).handle(preflight("https://evil.example"))
+
+    assert response.status == 204
+    assert not [name for name, _ in response.headers if name.lower().startswith("access-control-")]
+
+
+def test_an_allowed_origins_request_gets_api_gateways_cors_headers_in_place_of_the_functions() -> None:
+    answer = Invocation(
+        {"statusCode": 200, "headers": {"Access-Control-Allow-Origin": "*"}, "body": "{}"}, init_ms=None, duration_ms=1
+    )
+    token = mint({"sub": "ops-1", "scope": "actionlog/admin"})
+
+    response, _ = local_api(RecordingFunctions(answer), cors=CORS).handle(
+        get("/admin/x", token, ("Origin", "https://app.example.com"))
+    )
+
+    cors = [(name, value) for name, value in response.headers if name.lower().startswith("access-control-")]
+    assert cors == [
+        ("Access-Control-Allow-Origin", "https://app.example.com"),
+        ("Access-Control-Expose-Headers", "retry-after"),
+    ]
+
+
+def test_without_cors_an_options_request_is_routed_like_any_other_and_gets_no_cors_headers() -> None:
+    response, _ = local_api(RecordingFunctions()).handle(preflight("https://app.example.com"))
+
+    assert response.status == 405
+    assert not [name for name, _ in response.headers if name.lower().startswith("access-control-")]
+
+
+def test_make_run_answers_preflights_for_the_origins_of_the_cors_parameter(
+    tmp_path: Path, local_environment: dict[str, str]
+) -> None:
+    origin = "http://localhost:8080"
+    arguments = ("--parameter-overrides", f"CorsAllowedOrigins={origin}")
+    server = start_local_api(local_environment, tmp_path / "stderr.log", *arguments)
+    try:
+        request = urllib.request.Request(
+            f"{server.url}/users/123/actions",
+            method="OPTIONS",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, headers = response.status, response.headers
+    finally:
+        stop(server)
+
+    assert f"  CORS: preflights answered for {origin}" in server.banner
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == origin
+    assert headers["Access-Control-Allow-Headers"] == "authorization,content-type,idempotency-key"

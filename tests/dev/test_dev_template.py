@@ -4,6 +4,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from dev.template import REPO_ROOT, load_template, read_document
 
 
@@ -51,15 +53,33 @@ def test_every_function_gets_the_globals_with_the_parameters_at_their_defaults()
         assert (function.log_format, function.log_level) == ("JSON", "INFO"), function.logical_id
         assert function.description, function.logical_id
         environment = function.environment
-        # A literal is kept, a !Ref to a parameter takes its default (CloudFormation's string, even for a Number)
+        # A literal is kept, a !Ref to a parameter takes its default (CloudFormation's string, even for a Number),
+        # and an !If follows its condition (CreateCache is false)
         assert environment["POWERTOOLS_SERVICE_NAME"] == "actionlog", function.logical_id
         assert environment["AUTH_REQUIRED"] == "true", function.logical_id
-        assert (environment["REDIS_URL"], environment["REDIS_HOST"], environment["REDIS_PORT"]) == (
-            "",
-            "localhost",
-            "6379",
-        )
+        assert (environment["REDIS_URL"], environment["REDIS_HOST"], environment["REDIS_PORT"]) == ("", "", "6379")
+        assert (environment["REDIS_TLS"], environment["REDIS_CLUSTER"]) == ("false", "false")
         assert environment["ACTIONS_MAX_ENTRIES"] == "100"
+
+
+def test_parameter_overrides_change_what_the_functions_get_and_attributes_stay_for_the_deployment() -> None:
+    [environment] = {
+        str(function.environment): function.environment
+        for function in load_template(overrides={"CreateCache": "true", "RedisRetries": "2"}).functions.values()
+    }.values()
+
+    # The cache's endpoint is an attribute only CloudFormation knows: no local value
+    assert (environment["REDIS_URL"], environment["REDIS_HOST"], environment["REDIS_PORT"]) == ("", None, None)
+    assert (environment["REDIS_TLS"], environment["REDIS_CLUSTER"], environment["REDIS_RETRIES"]) == (
+        "true",
+        "true",
+        "2",
+    )
+
+
+def test_an_override_of_a_parameter_the_template_lacks_is_refused() -> None:
+    with pytest.raises(ValueError, match="no parameter RedisHots"):
+        load_template(overrides={"RedisHots": "cache.internal"})
 
 
 def test_each_function_knows_how_it_is_invoked() -> None:
