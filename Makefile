@@ -8,19 +8,21 @@ PORT ?= 3000
 FUNCTION ?= HealthCheckFunction
 EVENT ?= events/health_check.json
 
-.PHONY: run invoke test lint bench build precompile validate openapi clean
+.PHONY: run invoke test lint bench build deploy validate openapi clean
 
 # Both run the functions under AWS's Runtime Interface Emulator, which comes with the SAM CLI (.venv-sam).
+# PARAMETERS: template parameters as Key=Value pairs, e.g. PARAMETERS="CorsAllowedOrigins=http://localhost:8080".
 run: $(VENV)/.installed $(SAM_VENV)/.installed  ## Start the API on http://127.0.0.1:$(PORT) without Docker
-	$(BIN)/python -m dev.local_api --port $(PORT)
+	$(BIN)/python -m dev.local_api --port $(PORT) --parameter-overrides $(PARAMETERS)
 
 invoke: $(VENV)/.installed $(SAM_VENV)/.installed  ## Invoke one function with an event file, like `sam local invoke`
-	$(BIN)/python -m dev.invoke $(FUNCTION) -e $(EVENT)
+	$(BIN)/python -m dev.invoke $(FUNCTION) -e $(EVENT) --parameter-overrides $(PARAMETERS)
 
 test: $(VENV)/.installed $(SAM_VENV)/.installed lint  ## Lint, type-check and run every test
 	SAM_CLI=$(SAM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
+	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules  # awslabs' Serverless Rules: no findings
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -33,16 +35,14 @@ bench: $(VENV)/.installed $(SAM_VENV)/.installed  ## Benchmarks against a real r
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
 
-build: $(SAM_VENV)/.installed $(VENV)/.installed  ## sam build, then precompile the artifacts (see precompile)
+# The layer ships arm64 wheels and compiled bytecode however it is built (layers/actionlog/Makefile).
+build: $(SAM_VENV)/.installed $(VENV)/.installed  ## sam build: the functions and the layer, into .aws-sam/build
 	PATH=$(abspath $(BIN)):$$PATH $(SAM) build
-	$(MAKE) precompile BUILD_DIR=.aws-sam/build
 
-# Lambda cannot write __pycache__ under /opt or /var/task, so without shipped bytecode every cold start
-# compiles the layer from source (bench/RESULTS.md: about 3x the import time). Unchecked-hash .pyc files
-# are used as they are, whatever the files' timestamps after unzipping.
-BUILD_DIR ?= .aws-sam/build
-precompile: $(VENV)/.installed
-	$(BIN)/python -m compileall -q -j 0 --invalidation-mode unchecked-hash $(BUILD_DIR)
+# samconfig.toml holds the stack name and deployment settings; PARAMETERS (Key=Value ...) replace its
+# parameter_overrides. The first time, `$(SAM) deploy --guided` asks for each parameter instead.
+deploy: build  ## sam deploy with samconfig.toml (README: Deploy)
+	$(SAM) deploy $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 
 $(VENV)/.installed: pyproject.toml layers/actionlog/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -43,17 +43,17 @@ def layer_id() -> str:
 
 
 def sam_build(build_dir: Path, template: Path = TEMPLATE_PATH) -> Path:
-    """What `make build` ships: `sam build`, then the unchecked-hash .pyc `make precompile` compiles in."""
+    """What `sam build` ships (the layer with its unchecked-hash .pyc, layers/actionlog/Makefile), for this machine."""
     sam = Path(os.environ.get("SAM_CLI") or REPO_ROOT / ".venv-sam" / "bin" / "sam")
     if not sam.is_file():
         raise BuildUnavailable(f"no SAM CLI at {sam} (set SAM_CLI, or `make bench` installs it)")
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # sam runs `python3.13 -m pip`
     command: list[str | Path] = [sam, "build", "--build-dir", build_dir, "--template-file", template]
-    env = {**os.environ, "PATH": path, "SAM_CLI_TELEMETRY": "0"}
+    architecture = "x86_64" if platform.machine() == "x86_64" else "arm64"
+    env = {**os.environ, "PATH": path, "SAM_CLI_TELEMETRY": "0", "LAYER_ARCHITECTURE": architecture}
     completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     if completed.returncode != 0:
         raise BuildUnavailable(f"sam build failed:\n{(completed.stdout + completed.stderr)[-2000:]}")
-    subprocess.run(["make", "-s", "precompile", f"BUILD_DIR={build_dir}"], cwd=REPO_ROOT, check=True, timeout=600)
     return build_dir
 
 

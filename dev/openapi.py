@@ -39,7 +39,6 @@ OUTPUT_PATH = REPO_ROOT / "openapi.json"
 OPENAPI_VERSION = "3.1.0"
 SCHEMAS = "#/components/schemas/"
 JSON = "application/json"
-ROLES = {"cache": ["actionlog/cache", "actionlog/admin"], "admin": ["actionlog/admin"]}  # scopes, any one will do
 
 type Json = dict[str, Any]
 
@@ -126,8 +125,11 @@ def build_document() -> Json:
     schemas.ref(ErrorBody, "serialization")
     paths: dict[str, Json] = {}
     for route, handler in handlers:
-        build = _operation if isinstance(handler, HttpOperation) else _serverpod_operation
-        operation = {**_about(route, template.routes), **build(handler, route, schemas)}  # type: ignore[arg-type]
+        if isinstance(handler, HttpOperation):
+            built = _operation(handler, route, schemas)
+        else:
+            built = _serverpod_operation(handler, route, schemas, template.routes)
+        operation = {**_about(route, template.routes), **built}
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     with (REPO_ROOT / "pyproject.toml").open("rb") as stream:
         project = tomllib.load(stream)["project"]
@@ -175,13 +177,11 @@ def _about(route: Route, routes: Iterable[Route]) -> Json:
     }
 
 
-def _security(route: Route, accesses: set[str]) -> list[Json]:
+def _security(route: Route) -> list[Json]:
+    """What the route's authorizer asks: a token, holding one of the route's scopes when it names any."""
     if route.authorizer is None:
         return []
-    [access, *others] = sorted(accesses)
-    if not others and access in ROLES:
-        return [{route.authorizer: [scope]} for scope in ROLES[access]]
-    return [{route.authorizer: []}]
+    return [{route.authorizer: [scope]} for scope in route.scopes] or [{route.authorizer: []}]
 
 
 def _operation(operation: HttpOperation, route: Route, schemas: Schemas) -> Json:
@@ -204,7 +204,7 @@ def _operation(operation: HttpOperation, route: Route, schemas: Schemas) -> Json
                 "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
             }
         )
-    document: Json = {"security": _security(route, {str(operation.access)})}
+    document: Json = {"security": _security(route)}
     if parameters:
         document["parameters"] = parameters
     if operation.body is not None:
@@ -234,10 +234,24 @@ def _parameters(shape: type[Shape] | None, where: str, schemas: Schemas) -> list
     return parameters
 
 
-def _serverpod_operation(endpoint: ServerpodEndpoint, route: Route, schemas: Schemas) -> Json:
+def reachable_methods(endpoint: ServerpodEndpoint, route: Route, routes: Iterable[Route]) -> list[str]:
+    """The methods a Serverpod route can call: named in its path, or any the path does not leave to another route.
+
+    `POST /redisHealth/check` has a route of its own, so `POST /redisHealth/{method}` never reaches check().
+    """
+    segment = route.path.removeprefix(f"/{endpoint.name}").strip("/")
+    if segment and not segment.startswith("{"):
+        return [segment]
+    if not segment:
+        return list(endpoint.methods)
+    own = {other.path for other in routes if other.method == route.method and other is not route}
+    return [name for name in endpoint.methods if f"/{endpoint.name}/{name}" not in own]
+
+
+def _serverpod_operation(endpoint: ServerpodEndpoint, route: Route, schemas: Schemas, routes: Iterable[Route]) -> Json:
     """A Serverpod route: the methods it can call, named in the path (a parameter, or fixed) or in the body."""
     segment = route.path.removeprefix(f"/{endpoint.name}").strip("/")
-    names = list(endpoint.methods) if not segment or segment.startswith("{") else [segment]
+    names = reachable_methods(endpoint, route, routes)
     named_in_body = not segment
     arguments: list[Json] = []
     for name in names:
@@ -247,8 +261,7 @@ def _serverpod_operation(endpoint: ServerpodEndpoint, route: Route, schemas: Sch
             schema = {"allOf": [schema, method]}
         if schema not in arguments:
             arguments.append(schema)
-    accesses = {str(endpoint.access), *(str(endpoint.methods[name].access) for name in names)}
-    document: Json = {"security": _security(route, accesses)}
+    document: Json = {"security": _security(route)}
     if segment.startswith("{"):
         document["parameters"] = [
             {
@@ -265,7 +278,9 @@ def _serverpod_operation(endpoint: ServerpodEndpoint, route: Route, schemas: Sch
         "required": named_in_body,  # without a body the arguments are {} (a method without arguments needs none)
         "content": {JSON: {"schema": arguments[0] if len(arguments) == 1 else {"anyOf": arguments}}},
     }
-    document["responses"] = _responses(endpoint.responses(names, named_in_body=named_in_body), schemas)
+    document["responses"] = _responses(
+        endpoint.responses(names, named_by_caller=not segment or segment.startswith("{")), schemas
+    )
     return document
 
 

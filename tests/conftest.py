@@ -5,11 +5,12 @@ from collections.abc import Callable, Iterator
 import fakeredis
 import pytest
 import redis
+from moto import mock_aws
 
 from actionlog.redis_client import discard_client
 from actionlog.settings import get_settings
 from dev.redis_server import EmbeddedRedis
-from tests.support import NEVER_LOGGED, RedisServer
+from tests.support import AWS_REGION, NEVER_LOGGED, RedisServer
 
 
 @pytest.fixture
@@ -92,3 +93,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.outcome = "failed"
         report.longrepr = f"a password, token or cached value reached the logs ({', '.join(leaked)})"
     return report
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """AWS as moto plays it, with the credentials and region a Lambda function has; boto3 reaches it unchanged."""
+    for name, value in {
+        "AWS_DEFAULT_REGION": AWS_REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield

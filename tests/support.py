@@ -224,3 +224,4 @@ def emitted_metrics(output: str) -> dict[str, list[float]]:
 # Passwords, tokens and cached values in the tests and events/ carry this marker; tests/conftest.py fails any
 # test whose log output (stdout, stderr, logging) contains it.
 NEVER_LOGGED = "NEVER-LOGGED"
+AWS_REGION = "eu-west-1"  # where the tests' moto plays AWS

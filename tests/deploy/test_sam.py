@@ -32,10 +32,11 @@ def sam_cli() -> str:
     return sam
 
 
-def run_sam(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run_sam(*args: str, cwd: Path = ROOT, **variables: str) -> subprocess.CompletedProcess[str]:
     # `sam build` runs `python3.13 -m pip`: the project's venv provides exactly that interpreter.
     env = {
         **os.environ,
+        **variables,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "SAM_CLI_TELEMETRY": "0",
     }
@@ -60,15 +61,9 @@ def test_the_template_passes_sam_validate_lint() -> None:
 @pytest.fixture(scope="module")
 def deployed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build_dir = tmp_path_factory.mktemp("sam-build")
-    result = run_sam("build", "--build-dir", str(build_dir))
+    result = run_sam("build", "--build-dir", str(build_dir))  # plain `sam build`, as a user runs it
     assert result.returncode == 0, result.stdout + result.stderr
-    precompile(build_dir)
     return build_dir
-
-
-def precompile(build_dir: Path) -> None:
-    """What `make build` does after `sam build`."""
-    subprocess.run(["make", "-s", "precompile", f"BUILD_DIR={build_dir}"], cwd=ROOT, check=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +75,12 @@ def local_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         source = source.replace(f"{directory}/", f"{ROOT / directory}/")
     local_arch = "x86_64" if os.uname().machine == "x86_64" else "arm64"
     (workdir / "template.yaml").write_text(source.replace("arm64", local_arch))
-    result = run_sam("build", "--build-dir", str(workdir / "build"), "--template-file", str(workdir / "template.yaml"))
+    result = run_sam(
+        "build",
+        *("--build-dir", str(workdir / "build"), "--template-file", str(workdir / "template.yaml")),
+        LAYER_ARCHITECTURE=local_arch,  # layers/actionlog/Makefile: the native wheels to fetch
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    precompile(workdir / "build")
     return workdir / "build"
 
 

@@ -16,14 +16,13 @@ from typing import Any
 import boto3
 import pytest
 import redis
-from moto import mock_aws
 
 from tests.security.helpers import FAST_SECONDS, Output, log_one_action, read_actions
+from tests.support import AWS_REGION as REGION
 from tests.support import NEVER_LOGGED, RedisServer
 
 pytestmark = pytest.mark.redis_server
 
-REGION = "eu-west-1"
 OLD_PASSWORD = f"{NEVER_LOGGED}-old-password"
 NEW_PASSWORD = f"{NEVER_LOGGED}-new-password"
 ACL_USER = "actionlog"
@@ -32,16 +31,9 @@ APP_USER = "actionlog-app"  # the user whose password the rotation tests rotate
 
 
 @pytest.fixture
-def secrets_manager(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def secrets_manager(aws: None) -> Any:
     """Secrets Manager as moto plays it; Powertools' get_secret reaches it through boto3 like in Lambda."""
-    for name, value in {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield boto3.client("secretsmanager", region_name=REGION)
+    return boto3.client("secretsmanager", region_name=REGION)
 
 
 @pytest.fixture
@@ -84,6 +76,20 @@ def test_given_a_plain_secret_when_an_action_is_logged_then_its_value_is_the_pas
 
     assert logged["statusCode"] == 201
     assert read_actions()["json"]["count"] == 1
+
+
+def test_given_a_secret_under_a_customer_managed_kms_key_when_an_action_is_logged_then_it_is_read_through_kms(
+    secrets_manager: Any, protected_server: RedisServer, configure: Callable[..., None]
+) -> None:
+    # RedisSecretKmsKeyArn grants kms:Decrypt on this key (tests/deploy/test_template.py checks the grant)
+    key = boto3.client("kms", region_name=REGION).create_key(Description="Redis password")["KeyMetadata"]["Arn"]
+    arn = secrets_manager.create_secret(Name="redis-cmk", SecretString=OLD_PASSWORD, KmsKeyId=key)["ARN"]
+    assert secrets_manager.describe_secret(SecretId=arn)["KmsKeyId"] == key
+    use_secret(configure, protected_server, arn)
+
+    logged, _ = log_one_action()
+
+    assert logged["statusCode"] == 201
 
 
 def test_given_a_json_secret_with_an_acl_user_when_an_action_is_logged_then_it_logs_in_as_that_user(

@@ -21,6 +21,14 @@ class Access(StrEnum):
     ADMIN = "admin"
 
 
+# What a route of each access asks of a token before its function runs, any one scope of them: the routes'
+# AuthorizationScopes in template.yaml, which API Gateway checks. `authorize` checks the same again.
+ROUTE_SCOPES: Mapping[Access, tuple[str, ...]] = {
+    Access.CACHE: (CACHE_SCOPE, ADMIN_SCOPE),
+    Access.ADMIN: (ADMIN_SCOPE,),
+}
+
+
 class Caller(NamedTuple):
     claims: Mapping[str, Any]
     scopes: frozenset[str]

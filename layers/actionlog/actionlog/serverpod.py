@@ -51,8 +51,9 @@ class ServerpodEndpoint(HttpEndpoint):
         self.methods = methods
         self.access = access  # who may reach the endpoint at all; each method then has its own rule
 
-    def responses(self, methods: Sequence[str], *, named_in_body: bool) -> dict[HTTPStatus, Documented]:
-        """What a route that can call `methods` answers: their results, the adapter's errors and a 404."""
+    def responses(self, methods: Sequence[str], *, named_by_caller: bool) -> dict[HTTPStatus, Documented]:
+        """What a route that can call `methods` answers: their results, the adapter's errors, and a 404 when the
+        caller names the method (in the body, or a path parameter) and may name one the endpoint lacks."""
         called = [self.methods[name] for name in methods]
         results = tuple(dict.fromkeys(typing.get_type_hints(method.call).get("return", Any) for method in called))
         accesses = {self.access, *(method.access for method in called)}
@@ -61,7 +62,7 @@ class ServerpodEndpoint(HttpEndpoint):
             errors[HTTPStatus.UNAUTHORIZED] = "No token, or one the JWT authorizer refuses"
         if accesses - {Access.PUBLIC, Access.AUTHENTICATED}:
             errors[HTTPStatus.FORBIDDEN] = "The token's user or scopes may not call this method"
-        if named_in_body or len(methods) > 1:
+        if named_by_caller:
             errors[HTTPStatus.NOT_FOUND] = f"{self.name} has no such method"
         errors[HTTPStatus.REQUEST_ENTITY_TOO_LARGE] = f"Request body over {MAX_BODY_BYTES // 1024 // 1024} MiB"
         if any(method.when_unavailable is None for method in called):
