@@ -1,6 +1,5 @@
-"""Docker-free local runs of the SAM application: `python -m dev.local_api`, `dev.invoke` and `dev.token`.
+"""Local runs of the SAM application, without Docker: `python -m dev.local_api`, `dev.invoke` and `dev.token`.
 
-Everything here reads `template.yaml` for its functions and routes (see `dev.template`) and runs the real
-handlers, each function in its own long-lived worker process, the way Lambda keeps a container warm.
-Nothing in this package is deployed.
+Everything here reads `template.yaml` (see `dev.template`) and runs the real handlers as Lambda does, each function
+in a warm Runtime Interface Emulator (`dev.lambda_runtime`). Nothing in this package is deployed.
 """

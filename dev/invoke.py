@@ -3,10 +3,9 @@
     python -m dev.invoke HealthCheckFunction -e events/health_check.json
     echo '{}' | python -m dev.invoke HealthCheckFunction -e -
 
-The function runs as under `dev.local_api` (AWS's Runtime Interface Emulator with awslambdaric, where they run),
-with the Redis of REDIS_URL or REDIS_HOST, or else one that lives for this one call. Its answer goes to stdout as
-JSON, its logs and Lambda's START/END/REPORT lines to stderr. Exit status: 0 with the answer; 1 when the function
-failed (Lambda's error JSON on stdout) or timed out; 2 for bad arguments or an unknown function.
+The function runs as under `dev.local_api`, with the Redis of REDIS_URL or REDIS_HOST, or one for this call. Its
+answer goes to stdout as JSON, its logs to stderr. Exit status: 0 with the answer; 1 when the function failed
+(Lambda's error JSON on stdout) or timed out; 2 for bad arguments or an unknown function.
 """
 
 from __future__ import annotations

@@ -1,15 +1,10 @@
-"""Functions run as Lambda runs them, without Docker: AWS's Runtime Interface Emulator, with awslambdaric.
+"""Functions run as Lambda runs them, without Docker: AWS's Runtime Interface Emulator (RIE) with awslambdaric.
 
-Inside its containers `sam local` runs the Runtime Interface Emulator (RIE), which starts Lambda's Python runtime
-client, awslambdaric, on the function's handler and serves Lambda's Invoke API. Both run here as they are: the RIE
-from the installed aws-sam-cli package (samcli/local/rapid), awslambdaric from PyPI. Each function gets an emulator
-of its own, started on its first invocation and kept warm: one invocation at a time (the RIE serves no more), the
-function's code directory, its layers and the runtime on the import path, the template's environment, timeout and
-memory, and Lambda's own START, END, REPORT and INIT REPORT lines in its log. Edited code starts a new one, as a
-deployment would.
-
-Where the RIE cannot run (it is a Linux binary: macOS, Windows), `InProcess` runs the handlers in this process
-instead: the same handlers and context, without the runtime's isolation or timeout.
+What `sam local` runs inside its containers, run here as it is: the RIE of the installed aws-sam-cli serves
+Lambda's Invoke API and starts Lambda's Python runtime client, awslambdaric, on the function's handler. Each
+function gets its own, started on first use and kept warm, with the template's environment, timeout and memory,
+and Lambda's START, END, REPORT and INIT REPORT lines in its log; edited code starts a new one. Where the RIE
+cannot run (a Linux binary: macOS, Windows), `InProcess` calls the handlers in this process instead.
 """
 
 from __future__ import annotations
@@ -31,7 +26,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import distribution
 from pathlib import Path
-from typing import IO, Any, NamedTuple, Protocol, TextIO
+from typing import IO, Any, NamedTuple, TextIO
 
 from dev.redis_server import LOOPBACK, free_port, local_redis
 from dev.template import REPO_ROOT, Function
@@ -64,11 +59,6 @@ class FunctionError(InvocationFailed):
 
 class InvocationTimedOut(InvocationFailed):
     """The function ran past its timeout; the runtime was stopped."""
-
-
-class Runner(Protocol):
-    def invoke(self, event: Any) -> Invocation: ...
-    def close(self) -> None: ...
 
 
 def emulator_binary() -> Path | None:
@@ -317,7 +307,9 @@ class InProcess:
         self._handler = None
 
 
-def runner(function: Function, environment: Mapping[str, str], paths: Sequence[Path], **options: Any) -> Runner:
+def runner(
+    function: Function, environment: Mapping[str, str], paths: Sequence[Path], **options: Any
+) -> Emulator | InProcess:
     """An emulator where the RIE runs, else the in-process fallback."""
     if emulator_binary() is not None:
         return Emulator(function, environment, paths, **options)
@@ -392,12 +384,9 @@ class LocalFunctions:
     def redis_description(self) -> str:
         if self.redis is not None:
             return self.redis.description
-        url = os.environ.get("REDIS_URL", "").strip()
-        if not url:
-            return f"REDIS_HOST {os.environ.get('REDIS_HOST', '(from the env-vars file)')}"
-        scheme, _, rest = url.partition("//")
-        _, at, place = rest.partition("/")[0].rpartition("@")
-        return f"REDIS_URL {scheme}//{'***@' if at else ''}{place}/{rest.partition('/')[2]}".rstrip("/")
+        if url := os.environ.get("REDIS_URL", "").strip():
+            return "REDIS_URL " + re.sub(r"//[^/@]*@", "//***@", url)  # never the password
+        return f"REDIS_HOST {os.environ.get('REDIS_HOST', '(from the env-vars file)')}"
 
     @property
     def emulated(self) -> bool:

@@ -1,16 +1,11 @@
 """`python -m dev.local_api [--port 3000]`: the template's HTTP API on http://127.0.0.1:PORT, without Docker.
 
-Like `sam local start-api`, for the routes of `template.yaml` and nothing else. This server does API Gateway's
-part (`dev.gateway`): it matches a route (404 when no route has the path, 405 when none has the method), applies
-the JWT authorizer, builds the payload format 2.0 event and turns the function's answer into the response. The
-functions run as Lambda runs them (`dev.lambda_runtime`): each in AWS's Runtime Interface Emulator with
-awslambdaric, started on its first request and kept warm; a function that fails answers 500, one that times out
-504, as API Gateway would. Redis: REDIS_URL or REDIS_HOST when set, else a redis-server of this run's own, or
-fakeredis where redis-server is not installed.
-
-LOCALLY A BEARER TOKEN IS DECODED WITHOUT VERIFYING ITS SIGNATURE (`python -m dev.token --sub 123` mints one); a
-request without one reaches the handler, which lets it in while AUTH_REQUIRED=false (the local default). One line
-per request goes to stderr, with the functions' logs. Ctrl-C or SIGTERM stops the server, the emulators and Redis.
+Like `sam local start-api`: this server does API Gateway's part (`dev.gateway`: route, authorizer, CORS, event,
+response; 404/405 for no route, 500/504 for a failed or timed-out function) and the functions run as Lambda runs
+them (`dev.lambda_runtime`). Redis: REDIS_URL or REDIS_HOST when set, else a redis-server of this run's own, or
+fakeredis where redis-server is not installed. LOCALLY A BEARER TOKEN IS DECODED WITHOUT VERIFYING ITS SIGNATURE
+(`python -m dev.token --sub 123` mints one); without one, AUTH_REQUIRED=false (the local default) lets a request
+in. One line per request goes to stderr, with the functions' logs; Ctrl-C or SIGTERM stops everything.
 """
 
 from __future__ import annotations
@@ -161,20 +156,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _read_body(self) -> bytes:
-        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
-            length = int(self.headers.get("Content-Length") or 0)
-            if not 0 <= length <= MAX_BODY_BYTES:
-                raise ValueError("body too large" if length > 0 else "negative Content-Length")
-            return self.rfile.read(length)
-        chunks: list[bytes] = []
-        while size := int(self.rfile.readline().split(b";")[0], 16):
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()  # the CRLF that ends the chunk
-            if sum(map(len, chunks)) > MAX_BODY_BYTES:
-                raise ValueError("body too large")
-        while self.rfile.readline().strip():  # trailers, up to the empty line that ends the request
-            pass
-        return b"".join(chunks)
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            raise ValueError("chunked bodies are not read locally: send Content-Length")
+        length = int(self.headers.get("Content-Length") or 0)
+        if not 0 <= length <= MAX_BODY_BYTES:
+            raise ValueError("body too large" if length > 0 else "negative Content-Length")
+        return self.rfile.read(length)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Silenced: `_serve` writes one line per request, with more to say."""

@@ -1,12 +1,10 @@
 """The application as API Gateway and Lambda see it: `template.yaml`, translated by SAM's own translator.
 
-Everything local that serves, invokes, documents or tests the functions reads them here (CONTRACT section 1: the
-routes come from the template alone). aws-sam-translator, which `sam build`, `sam deploy` and cfn-lint run too,
-expands Globals and events into CloudFormation: each function's Lambda settings, and the HTTP API's routes with the
-authorizer, scopes and CORS API Gateway applies. The translator wants S3 locations for code, so the local paths are
-kept aside and given back. `Stack` then evaluates what CloudFormation would of the intrinsics, for the parameters'
-defaults or the values given (`--parameter-overrides`): conditions, `Ref`s, joins, the `Rules`. What only a
-deployment knows (an attribute, the region) has no local value (None), and the local runner decides what it is.
+Everything local that serves, invokes, documents or tests the functions reads them here (the routes come from the
+template alone). aws-sam-translator, which `sam build`, `sam deploy` and cfn-lint run too, expands Globals and events
+into each function's Lambda settings and the HTTP API's routes, authorizer, scopes and CORS. `Stack` then evaluates
+the intrinsics as CloudFormation would for the parameters given (their defaults otherwise); what only a deployment
+knows (an attribute, the region) has no local value (None), and the local runner decides what it is.
 """
 
 from __future__ import annotations
@@ -288,7 +286,7 @@ def _function(
 ) -> Function:
     def value(variable: Any) -> str | None:
         variable = stack.resolved(variable)
-        if isinstance(variable, bool):
+        if isinstance(variable, bool):  # YAML's true, which CloudFormation passes on as "true"
             return str(variable).lower()
         return None if variable is None or isinstance(variable, dict | list) else str(variable)
 

@@ -25,7 +25,7 @@ import dev.local_api
 from dev.gateway import HttpRequest
 from dev.lambda_runtime import FunctionError, Invocation, InvocationTimedOut, emulator_binary
 from dev.local_api import LocalApi
-from dev.template import REPO_ROOT, Cors, Stack, Template
+from dev.template import REPO_ROOT, Cors, Stack, Template, load_template
 from dev.token import mint
 from tests.dev.stubs import stub_route
 
@@ -488,3 +488,57 @@ def test_make_run_answers_preflights_for_the_origins_of_the_cors_parameter(
     assert status == 204
     assert headers["Access-Control-Allow-Origin"] == origin
     assert headers["Access-Control-Allow-Headers"] == "authorization,content-type,idempotency-key"
+
+
+def readme_examples() -> list[str]:
+    """The README's shell commands that call the local server, continuation lines joined."""
+    readme = (REPO_ROOT / "README.md").read_text().replace("\\\n", " ")
+    blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
+    return [line for block in blocks for line in block.splitlines() if re.match(r"curl .*127\.0\.0\.1:3000", line)]
+
+
+def http_events() -> list[dict[str, Any]]:
+    events = [json.loads(path.read_text()) for path in sorted((REPO_ROOT / "events").glob("*.json"))]
+    return [event for event in events if "routeKey" in event]
+
+
+@pytest.mark.parametrize("redis", ["redis-server", "fakeredis"])
+def test_make_run_answers_every_readme_example_and_every_route_without_a_5xx(
+    redis: str, tmp_path: Path, local_environment: dict[str, str], rie: Path
+) -> None:
+    # Given the server of `make run`, with redis-server installed or (an empty PATH) without it
+    if redis == "redis-server" and not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")  # the fakeredis case still runs; CI installs redis-server
+    environment = {**local_environment, **({"PATH": str(tmp_path)} if redis == "fakeredis" else {})}
+    server = start_local_api(environment, tmp_path / "stderr.log")
+    try:
+        # When the README's examples run against it, and each route gets its event's request
+        statuses = []
+        for example in readme_examples():
+            command = example.replace("http://127.0.0.1:3000", server.url)
+            command = command.replace("curl -s", "curl -s -o /dev/null -w '%{http_code}\\n'")
+            ran = subprocess.run(
+                ["bash", "-c", f"TOKEN=$({sys.executable} -m dev.token --sub 123 --scope actionlog/cache)\n{command}"],
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            statuses += [(example, int(code)) for code in ran.stdout.split()]
+        routes = set()
+        for event in http_events():
+            query = f"?{event['rawQueryString']}" if event.get("rawQueryString") else ""
+            method, path = event["requestContext"]["http"]["method"], event["rawPath"] + query
+            body = json.loads(event["body"]) if event.get("body") and not event.get("isBase64Encoded") else None
+            statuses.append((event["routeKey"], server.call(method, path, body).status))
+            routes.add(event["routeKey"])
+    finally:
+        stop(server)
+
+    # Then every example answers 2xx, every route is reached, and none answers a 5xx
+    assert server.banner[1].startswith(
+        "  Redis: " + ("redis-server" if redis == "redis-server" else "embedded fakeredis")
+    )
+    assert [status for example, status in statuses if example.startswith("curl")] == [200, 201, 200, 200]
+    assert routes == {route.key for route in load_template().routes}
+    assert [(where, status) for where, status in statuses if status >= 500] == []
