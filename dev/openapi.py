@@ -153,7 +153,7 @@ def build_document() -> Json:
                     "type": "http",
                     "scheme": "bearer",
                     "bearerFormat": "JWT",
-                    "description": "API Gateway's JWT authorizer (the stack's JwtIssuer and JwtAudience parameters)",
+                    "description": "API Gateway's JWT authorizer: the stack's user pool, or JwtIssuer and JwtAudiences",
                 }
                 for authorizer in sorted({route.authorizer for route in template.routes if route.authorizer})
             },
