@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import pickle
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,116 +15,66 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from subprocess import PIPE
-from typing import IO, Any
+from typing import Any
 
 from bench import cold, floors
-from bench.operations import READY, ROOT, Plan, handler_environment, percentile, template_function
-from bench.report import Results, ScaleResult, Throughput
-from dev.redis_server import LOOPBACK, RedisServer, RedisServerMissing, redis_server_binary
+from bench.operations import Plan, handler_environment, template_function
+from bench.report import Results
+from dev.redis_server import LOOPBACK, RedisServer, RedisServerMissing
+from dev.template import REPO_ROOT
 
-RESULTS = ROOT / "bench" / "RESULTS.md"
-
-
+RESULTS = REPO_ROOT / "bench" / "RESULTS.md"
 FULL = Plan()
-QUICK = Plan("quick", 5, 0.01, 20, 1, 1, 300, (1, 2), 1.0, 5_000, 100, sam_build=False)  # a little of each
+QUICK = Plan("quick", 5, 0.01, 20, 1, 300, sam_build=False)  # a little of each
 
 
 def progress(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-def machine_facts() -> dict[str, str]:
+def machine_facts(redis_url: str) -> dict[str, str]:
     """What a result depends on, recorded with it; the load average too, as the machine is shared."""
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     cpus = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
-    cpu = cpus[0] if cpus else platform.processor() or "unknown"
-    version = subprocess.run([redis_server_binary(), "--version"], capture_output=True, text=True, check=True).stdout
-    fields = dict(part.split("=", 1) for part in version.split() if "=" in part)  # "Redis server v=7.0.15 sha=..."
-    packages = ("redis", "hiredis", "aws-lambda-powertools", "pydantic", "awslambdaric")
-    load = " / ".join(f"{load:.2f}" for load in os.getloadavg())
+    version = floors.plain_client(redis_url).info("server")["redis_version"]
+    packages = ("redis", "hiredis", "aws-lambda-powertools", "pydantic-core", "awslambdaric")
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "CPUs": f"{os.cpu_count()} x {cpu} (shared; load average at start {load})",
+        "CPUs": f"{os.cpu_count()} x {cpus[0] if cpus else platform.processor() or 'unknown'} (shared; load average "
+        f"at start {' / '.join(f'{load:.2f}' for load in os.getloadavg())})",
         "system": f"{platform.system()} {platform.release()} {platform.machine()}",
         "Python": sys.version.split()[0],
-        "redis-server": f"{fields.get('v', version.strip())}, the bench's own on {LOOPBACK}, no persistence",
+        "redis-server": f"{version}, the bench's own on {LOOPBACK}, no persistence",
         "packages": ", ".join(f"{name} {metadata.version(name)}" for name in packages),
     }
 
 
-def run_workers(phase: str, plan: Plan, redis_url: str, count: int = 1) -> list[Any]:
-    """`count` bench.operations processes of `phase`, released together once all are warm; what each measured.
-
-    They import functions.<name>.app from the repository and the layer from its source, with every function's
-    environment (the template's Globals). The handlers' log lines go to a file, as Lambda's go to its log pipe.
-    """
+def run_worker(phase: str, plan: Plan, redis_url: str) -> Any:
+    """What a `bench.operations` process measured in `phase`: the layer from its source, every function's
+    environment (the template's Globals), the handlers' log lines to a file as Lambda's go to its log pipe."""
     function = template_function("log_action")
-    pythonpath = os.pathsep.join(map(str, [ROOT, *function.layer_dirs]))
+    pythonpath = os.pathsep.join(map(str, [REPO_ROOT, *function.layer_dirs]))
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": pythonpath, **handler_environment(function, redis_url)}
     with tempfile.TemporaryDirectory(prefix="actionlog-bench-") as workdir, open(Path(workdir) / "log", "w") as log:
-        results = [Path(workdir) / str(index) for index in range(count)]
-        command = [sys.executable, "-m", "bench.operations", phase, json.dumps(plan._asdict())]
-        workers = [
-            subprocess.Popen([*command, str(result)], cwd=ROOT, env=env, stdin=PIPE, stdout=log, stderr=PIPE, text=True)
-            for result in results
-        ]
-        try:
-            for _, stderr in map(streams, workers):
-                if (line := stderr.readline()).strip() != READY:
-                    raise RuntimeError(f"bench worker {phase!r} failed:\n{line}{stderr.read()}")
-            for stdin, _ in map(streams, workers):
-                stdin.close()  # the go, for every worker at once
-            for worker in workers:
-                if worker.wait(timeout=300) != 0:
-                    raise RuntimeError(f"bench worker {phase!r} failed:\n{streams(worker)[1].read()}")
-        finally:
-            for worker in workers:  # after a failure, the others would wait for a go that never comes
-                worker.kill()
-                worker.wait()
-        return [pickle.loads(result.read_bytes()) for result in results]
+        result = Path(workdir) / "result"
+        command = [sys.executable, "-m", "bench.operations", phase, json.dumps(plan._asdict()), str(result)]
+        worker = subprocess.run(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.PIPE, text=True)
+        if worker.returncode != 0:
+            raise RuntimeError(f"bench worker {phase!r} failed:\n{worker.stderr}")
+        return pickle.loads(result.read_bytes())
 
 
-def streams(worker: subprocess.Popen[str]) -> tuple[IO[str], IO[str]]:
-    assert worker.stdin is not None
-    assert worker.stderr is not None
-    return worker.stdin, worker.stderr
-
-
-def scale(redis_url: str, port: int, plan: Plan) -> list[ScaleResult]:
-    """N warm log_action processes released together, then redis-benchmark with N clients, for each N."""
-    results = []
-    for clients in plan.scale_clients:
-        latencies = run_workers("scale", plan, redis_url, clients)
-        every = [latency for each in latencies for latency in each]
-        rate = sum(len(each) / (sum(each) / 1e6) for each in latencies)  # a worker's calls fill its time end to end
-        handlers = Throughput(rate, percentile(every, 0.50) / 1000, percentile(every, 0.99) / 1000)
-        results.append(ScaleResult(clients, handlers, redis_benchmark(port, clients, plan.benchmark_requests)))
-    return results
-
-
-def redis_benchmark(port: int, clients: int, requests: int) -> Throughput | None:
-    """`redis-benchmark -t lpush`: the server's ceiling for one command per round trip."""
-    if (binary := shutil.which("redis-benchmark")) is None:
-        return None
-    command = [binary, "-h", LOOPBACK, "-p", str(port), "-c", str(clients), "-n", str(requests), "-t", "lpush", "--csv"]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=True)
-    floors.plain_client(f"redis://{LOOPBACK}:{port}/0").delete("mylist")  # where redis-benchmark's LPUSH pushes
-    row = next(csv.DictReader(io.StringIO(completed.stdout)))
-    return Throughput(float(row["rps"]), float(row["p50_latency_ms"]), float(row["p99_latency_ms"]))
-
-
-def builds(plan: Plan, workdir: Path) -> tuple[cold.Sizes | str, cold.Layout]:
-    """The deployed build's sizes and the layout to cold-start, or why the build could not be used."""
+def builds(plan: Plan, workdir: Path) -> tuple[float | str, cold.Layout]:
+    """The deployed layer's size and the layout to cold-start, or why the build could not be used."""
     if not plan.sam_build:
         return "skipped by --quick", cold.Layout()
     try:
-        deployed = timed("sam build (deployed template)", lambda: cold.sam_build(workdir / "deployed"))
+        deployed = timed("sam build (as deployed)", lambda: cold.sam_build(workdir / "deployed"))
         local = timed("sam build (this machine's architecture)", lambda: cold.local_build(workdir / "local"))
     except cold.BuildUnavailable as error:
         progress(f"{error}; cold starts use the source tree")
         return str(error).splitlines()[0], cold.Layout()
-    return cold.sizes(deployed), cold.Layout(local)
+    return cold.layer_mib(deployed), cold.Layout(local)
 
 
 def timed[T](what: str, measure: Callable[[], T]) -> T:
@@ -139,21 +86,17 @@ def timed[T](what: str, measure: Callable[[], T]) -> T:
 
 
 def measure_all(plan: Plan, server: RedisServer, workdir: Path) -> Results:
-    started, facts = time.monotonic(), machine_facts()
-    sizes, layout = builds(plan, workdir)
+    started, facts = time.monotonic(), machine_facts(server.url)
+    layer, layout = builds(plan, workdir)
 
     def step[T](what: str, measure: Callable[[], T]) -> T:
         floors.plain_client(server.url).flushall()  # each measurement starts from an empty Redis
         return timed(what, measure)
 
-    def worker(phase: str) -> Any:
-        return step(phase, lambda: run_workers(phase, plan, server.url)[0])
-
-    (warm, seed), round_trips = worker("warm"), worker("round trips")
-    cold_report = step("cold starts", lambda: cold.measure(layout, server.url, workdir, plan))
-    memory, scaled = worker("memory"), step("scale", lambda: scale(server.url, server.port, plan))
-    measured = (warm, seed, round_trips, cold_report, memory, sizes, scaled, worker("profile"))
-    return Results(plan, time.monotonic() - started, facts, *measured)
+    warm = step("warm", lambda: run_worker("warm", plan, server.url))
+    cold_starts = step("cold starts", lambda: cold.measure(layout, server.url, workdir, plan))
+    memory = step("memory", lambda: run_worker("memory", plan, server.url))
+    return Results(plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,9 +9,20 @@ import pytest
 from redis import Redis
 
 from bench import floors
-from bench.__main__ import run_workers
-from bench.cold import parse_importtime
-from bench.operations import Plan, RoundTripCounter, counting_round_trips, operation, percentile, side_by_side
+from bench.__main__ import QUICK, run_worker
+from bench.cold import ColdResult
+from bench.operations import (
+    OPERATIONS,
+    SEED,
+    Memory,
+    RoundTripCounter,
+    SideBySide,
+    Warm,
+    counting_round_trips,
+    operation,
+    side_by_side,
+)
+from bench.report import Results
 from tests.support import RedisServer, redis_server_binary
 
 
@@ -25,11 +36,11 @@ def bench_server() -> Iterator[RedisServer]:
 
 @pytest.mark.redis_server
 def test_every_handler_takes_one_round_trip_and_the_seeds_write_two(bench_server: RedisServer) -> None:
-    counted = {item.name: item for item in run_workers("round trips", Plan(), bench_server.url)[0]}
+    counted = run_worker("warm", QUICK, bench_server.url).round_trips
 
-    assert (counted["log one"].handler, counted["log one"].floor) == (1, 1)
-    assert counted["read 50"].handler == 1
-    assert counted["seed's log one (LPUSH; LTRIM)"].handler == 2
+    assert counted["log one"] == (1, 1)
+    assert counted["read 50"][0] == 1
+    assert counted[SEED] == (2, 1)
 
 
 @pytest.mark.redis_server
@@ -68,24 +79,24 @@ def test_the_read_event_asks_for_50() -> None:
     assert (event["queryStringParameters"], event["rawQueryString"]) == ({"limit": "50"}, "limit=50")
 
 
-def test_importtime_lines_become_module_depth_self_and_cumulative() -> None:
-    stderr = (
-        "import time: self [us] | cumulative | imported package\n"
-        "import time:       120 |        120 |   _json\n"
-        "import time:       507 |       2819 | json\n"
-    )
-
-    assert parse_importtime(stderr) == [("_json", 1, 120, 120), ("json", 0, 507, 2819)]
-
-
 def test_side_by_side_reports_the_slower_call_as_a_ratio_above_one() -> None:
     result = side_by_side(lambda: time.sleep(0.002), lambda: time.sleep(0.0005), rounds=3, block_seconds=0.01)
 
-    assert result.rounds == 3
     assert result.subject_us > result.floor_us
     assert result.ratio > 1
 
 
-def test_percentile_is_nearest_rank() -> None:
-    assert percentile(list(range(1, 101)), 0.99) == 99
-    assert percentile([5.0], 0.5) == 5.0
+def test_the_report_fails_a_target_it_misses_and_says_what_it_did_not_measure() -> None:
+    timing = SideBySide(300.0, 100.0, 3.0, (2.9, 3.1), 10, 110.0, 2.7)
+    warm = Warm({op.name: timing for op in OPERATIONS}, timing, {op.name: (1, 1) for op in OPERATIONS} | {SEED: (2, 1)})
+    cold = [ColdResult(op.name, op.function, (260.0, 240.0), (200.0, 180.0), 1.3, (1.2, 1.4), 12) for op in OPERATIONS]
+    results = Results(
+        QUICK, 8.0, {"date": "today", "CPUs": "2"}, warm, cold, "the source tree", Memory(40, 42), "skipped"
+    )
+    verdicts = {target: (measured, result) for target, measured, result in results.verdicts()}
+
+    assert verdicts["warm log one ≤ 2.0x plain redis-py"] == ("3.00x (2.90 to 3.10)", "**FAIL**")
+    assert verdicts["warm log batch of 100 ≤ 3.0x plain redis-py"][1] == "pass"
+    assert verdicts["round trips: 1 per operation, health ≤ 2"] == ("every operation 1", "pass")
+    assert verdicts["layer ≤ 25 MB unzipped, as deployed"] == ("skipped", "not measured")
+    assert "| log_action | log one | 260 | 240 | 200 | 180 | 1.30x (1.20 to 1.40) | pass |" in results.render()
