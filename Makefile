@@ -21,8 +21,8 @@ invoke: $(VENV)/.installed $(SAM_VENV)/.installed  ## Invoke one function with a
 test: $(VENV)/.installed $(SAM_VENV)/.installed lint  ## Lint, type-check and run every test
 	SAM_CLI=$(SAM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed
-	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules  # awslabs' Serverless Rules: no findings
+lint: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(SAM_VENV)/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules  # awslabs' Serverless Rules: no findings
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

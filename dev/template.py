@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -20,8 +21,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
-_LOCAL = "s3://local-code/"
-_LOCATIONS = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVersion": "ContentUri"}
+SAM_PYTHON = REPO_ROOT / ".venv-sam" / "bin" / "python"
 _HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "x-amazon-apigateway-any-method"}
 
 
@@ -199,10 +199,7 @@ def parameter_overrides(pairs: list[str]) -> dict[str, str]:
 
 def read_document(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     """The template as written, with CloudFormation's short tags (`!Ref X`) in their long form."""
-    from samtranslator.yaml_helper import yaml_parse
-
-    document: dict[str, Any] = yaml_parse(path.read_text(encoding="utf-8"))
-    return document
+    return copy.deepcopy(load_template(path).document)
 
 
 def load_template(path: Path = TEMPLATE_PATH, overrides: Mapping[str, str] | None = None) -> Template:
@@ -212,14 +209,8 @@ def load_template(path: Path = TEMPLATE_PATH, overrides: Mapping[str, str] | Non
 
 @cache
 def _load(path: Path, modified: int, overrides: tuple[tuple[str, str], ...]) -> Template:
-    document = read_document(path)
+    document, resources = _translate(path, dict(overrides))
     stack = Stack(document, dict(overrides))
-    local = copy.deepcopy(document)
-    for resource in local["Resources"].values():
-        key = _LOCATIONS.get(resource["Type"])
-        if key and isinstance(resource.get("Properties", {}).get(key), str):
-            resource["Properties"][key] = _LOCAL + resource["Properties"][key]
-    resources = _translate(local, dict(overrides))["Resources"]
     layers = {
         name: path.parent / resource["Properties"]["Content"]["S3Key"]
         for name, resource in resources.items()
@@ -259,21 +250,16 @@ def _load(path: Path, modified: int, overrides: tuple[tuple[str, str], ...]) -> 
     )
 
 
-def _translate(document: dict[str, Any], parameters: dict[str, str]) -> dict[str, Any]:
-    import boto3
-    from samtranslator.metrics.metrics import Metrics
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.translator import Translator
-
-    # A region is needed for ARNs only; nothing is asked of AWS (no credentials, no managed policies looked up).
-    metrics = Metrics()  # the translator's usage counts, which go to its no-op publisher: nothing leaves the machine
-    session = boto3.session.Session(region_name="us-east-1")
-    translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
-    translated: dict[str, Any] = translator.translate(
-        document, parameter_values=parameters, get_managed_policy_map=dict
-    )
-    metrics.publish()
-    return translated
+def _translate(path: Path, parameters: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The template as written and SAM's translation of it, from the SAM CLI's virtualenv (dev/sam_translator.py)."""
+    if not SAM_PYTHON.exists():
+        raise RuntimeError(f"no {SAM_PYTHON}: `make` installs the SAM CLI, which brings SAM's translator")
+    script, request = Path(__file__).with_name("sam_translator.py"), json.dumps({"path": str(path), **parameters})
+    done = subprocess.run([SAM_PYTHON, "-I", script], input=request, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise ValueError(f"SAM's translator refused {path}: {done.stderr.strip().splitlines()[-1]}")
+    translated = json.loads(done.stdout)
+    return translated["document"], translated["resources"]
 
 
 def _function(

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +19,7 @@ from actionlog.auth import ADMIN_SCOPE, CACHE_SCOPE, ROUTE_SCOPES, Access
 from actionlog.http import HttpOperation
 from actionlog.settings import Settings
 from dev.openapi import declaration, reachable_methods
-from dev.template import TEMPLATE_PATH, Stack, load_template
+from dev.template import SAM_PYTHON, TEMPLATE_PATH, Stack, load_template
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE.cloudformation
@@ -55,7 +53,7 @@ def functions() -> dict[str, dict[str, Any]]:
 
 def test_serverless_rules_find_nothing_in_the_template() -> None:
     linted = subprocess.run(
-        [Path(sys.executable).parent / "cfn-lint", TEMPLATE_PATH, "-a", "cfn_lint_serverless.rules"],
+        [SAM_PYTHON.parent / "cfn-lint", TEMPLATE_PATH, "-a", "cfn_lint_serverless.rules"],
         capture_output=True,
         text=True,
         timeout=300,
