@@ -253,7 +253,7 @@ def _load(path: Path, modified: int, overrides: tuple[tuple[str, str], ...]) -> 
 def _translate(path: Path, parameters: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The template as written and SAM's translation of it, from the SAM CLI's virtualenv (dev/sam_translator.py)."""
     if not SAM_PYTHON.exists():
-        raise RuntimeError(f"no {SAM_PYTHON}: `make` installs the SAM CLI, which brings SAM's translator")
+        raise FileNotFoundError(f"no {SAM_PYTHON}: `make` installs the SAM CLI, which brings SAM's translator")
     script, request = Path(__file__).with_name("sam_translator.py"), json.dumps({"path": str(path), **parameters})
     done = subprocess.run([SAM_PYTHON, "-I", script], input=request, capture_output=True, text=True, check=False)
     if done.returncode:

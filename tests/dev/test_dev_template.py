@@ -260,3 +260,26 @@ def test_an_edited_template_is_read_again(tmp_path: Path) -> None:
 
     # Then the next load sees the change
     assert load_template(path).functions["ItemsFunction"].timeout_seconds == 7
+
+
+def test_a_template_sams_translator_refuses_is_a_value_error_naming_the_reason(tmp_path: Path) -> None:
+    # Given a template whose function has no CodeUri (SAM requires one, or InlineCode)
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE.replace("CodeUri:", "Description:"))
+
+    # Then loading it says what the translator found, as the local tools report bad input (exit status 2)
+    with pytest.raises(ValueError, match=r"SAM's translator refused .*CodeUri"):
+        load_template(path)
+
+
+def test_without_the_sam_clis_virtualenv_loading_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given no .venv-sam, where SAM's translator is installed
+    monkeypatch.setattr("dev.template.SAM_PYTHON", tmp_path / "missing" / "python")
+    path = tmp_path / "template.yaml"
+    path.write_text(TEMPLATE)
+
+    # Then loading the template fails as a missing file does, saying `make` installs it
+    with pytest.raises(FileNotFoundError, match="`make` installs the SAM CLI"):
+        load_template(path)
