@@ -27,7 +27,7 @@ lint: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-openapi: $(VENV)/.installed ; $(BIN)/python -m dev.openapi
+openapi: $(VENV)/.installed $(SAM_VENV)/.installed ; $(BIN)/python -m dev.openapi
 
 bench: $(VENV)/.installed $(SAM_VENV)/.installed  ## Benchmarks against a real redis-server; writes bench/RESULTS.md
 	SAM_CLI=$(SAM) $(BIN)/python -m bench
