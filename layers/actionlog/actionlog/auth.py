@@ -61,14 +61,10 @@ def authorize(access: Access, caller: Caller | None, *, user_id: str | None, set
         return
     if access is Access.AUTHENTICATED or ADMIN_SCOPE in caller.scopes:
         return
-    match access:
-        case Access.OWNER if user_id is not None and caller.is_user(user_id, settings.user_id_claim):
-            return
-        case Access.OWNER:
+    if access is Access.OWNER:
+        if user_id is None or not caller.is_user(user_id, settings.user_id_claim):
             raise Forbidden("you may only use your own action log")
-        case Access.CACHE if CACHE_SCOPE in caller.scopes:
-            return
-        case Access.CACHE:
-            raise Forbidden(f"the cache needs scope {CACHE_SCOPE}")
-        case _:
-            raise Forbidden(f"this route needs scope {ADMIN_SCOPE}")
+        return
+    needed = ROUTE_SCOPES[access]
+    if caller.scopes.isdisjoint(needed):
+        raise Forbidden(f"this route needs scope {' or '.join(needed)}")

@@ -40,7 +40,7 @@ from actionlog import actions
 from actionlog.actions import WriteOnce
 from actionlog.auth import Access, Caller, authorize
 from actionlog.errors import ActionlogError, BadRequest, PayloadTooLarge, StoreUnavailable, Unprocessable
-from actionlog.observability import begin_invocation, logger, metrics
+from actionlog.observability import begin_invocation, flushing_metrics, logger
 from actionlog.redis_client import RedisClient, report_failure
 from actionlog.schema import Doc, Shape, field
 from actionlog.settings import get_settings
@@ -50,8 +50,6 @@ IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 JSON_HEADERS = {"Content-Type": "application/json"}
-
-type LambdaHandler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
 
 class Json(str):
@@ -110,23 +108,19 @@ def retry_after(status: HTTPStatus) -> tuple[str, ...]:
 class Request[P = None, Q = None, B = None]:
     """A validated request, as the operation's handler receives it."""
 
-    __slots__ = ("body", "caller", "event", "idempotency_key", "operation", "path", "query", "text")
+    __slots__ = ("body", "idempotency_key", "operation", "path", "query", "text")
 
     def __init__(
         self,
         operation: HttpOperation,
-        event: Mapping[str, Any],
         text: str,
-        caller: Caller | None,
         path: P,
         query: Q,
         body: B,
         idempotency_key: str | None,
     ) -> None:
         self.operation = operation
-        self.event = event
         self.text = text  # the body as sent, decoded
-        self.caller = caller
         self.path = path
         self.query = query
         self.body = body
@@ -163,6 +157,7 @@ class HttpEndpoint:
     def answer(self, event: Mapping[str, Any]) -> Answer:
         raise NotImplementedError
 
+    @flushing_metrics
     def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """The Lambda entry point (API Gateway HTTP API, payload format 2.0)."""
         begin_invocation(context, event, correlation_id=(event.get("requestContext") or {}).get("requestId"))
@@ -176,11 +171,7 @@ class HttpEndpoint:
         except Exception:
             logger.exception("Unexpected error")
             answer = Answer(HTTPStatus.INTERNAL_SERVER_ERROR, ErrorBody(message="internal error"))
-        try:
-            return proxy_response(answer)
-        finally:
-            if metrics.metric_set:
-                metrics.flush_metrics()
+        return proxy_response(answer)
 
 
 type Result = Shape | Json | Answer
@@ -266,7 +257,7 @@ class HttpOperation(HttpEndpoint):
         query_parameters = event.get("queryStringParameters") or {}
         query = None if self.query is None else _validated(self.query, query_parameters, "query")
         body = None if self.body is None else validated_body(self.body, text)
-        return Request(self, event, text, caller, path, query, body, key)
+        return Request(self, text, path, query, body, key)
 
     @staticmethod
     def _idempotency_key(event: Mapping[str, Any]) -> str | None:
