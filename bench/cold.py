@@ -79,13 +79,9 @@ class Layout(NamedTuple):
         function = template_function(name)
         return function if self.build is None else replace(function, code_dir=self.build / function.logical_id)
 
-    def layer(self) -> Path:
-        return (
-            template_function("log_action").layer_dirs[0] if self.build is None else self.build / layer_id() / "python"
-        )
-
     def emulator(self, function: Function, redis_url: str, log: TextIO) -> Emulator:
-        paths = [function.code_dir, self.layer(), *([runtime_dir()] if self.build else [])]
+        layers = function.layer_dirs if self.build is None else (self.build / layer_id() / "python",)
+        paths = [function.code_dir, *layers, *([runtime_dir()] if self.build else [])]
         return Emulator(function, handler_environment(function, redis_url), paths, isolated=bool(self.build), log=log)
 
     def description(self) -> str:

@@ -127,7 +127,6 @@ class SideBySide(NamedTuple):
     floor_us: float
     ratio: float  # median over rounds of subject / floor, each round's pair measured back to back
     ratio_quartiles: tuple[float, float]
-    calls_per_round: int
     reference_us: float | None = None  # a second floor in the same rounds: the layer's client settings
     reference_ratio: float | None = None
 
@@ -156,7 +155,7 @@ def side_by_side(*contenders: Call, rounds: int, block_seconds: float, prepare: 
     medians = [statistics.median(each) * 1e6 for each in times]
     ratios = [[s / f for s, f in zip(times[0], other, strict=True)] for other in times[1:]]
     second = (medians[2], statistics.median(ratios[1])) if len(contenders) > 2 else ()
-    return SideBySide(medians[0], medians[1], statistics.median(ratios[0]), quartiles(ratios[0]), calls, *second)
+    return SideBySide(medians[0], medians[1], statistics.median(ratios[0]), quartiles(ratios[0]), *second)
 
 
 def ready(op: Operation, redis: Redis) -> tuple[Call, Call | None]:

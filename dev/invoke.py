@@ -16,23 +16,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dev.lambda_runtime import FunctionError, InvocationFailed, LocalFunctions, load_env_vars
-from dev.template import TEMPLATE_PATH, load_template, parameter_overrides
+from dev.lambda_runtime import FunctionError, InvocationFailed, LocalFunctions, parse_sam_local_args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dev.invoke", description="Invoke one function once.")
     parser.add_argument("function_id", metavar="LogicalId", help="the function's logical id in the template")
     parser.add_argument("-e", "--event", default=None, help="JSON event file, or - for stdin (default: {})")
-    parser.add_argument("-n", "--env-vars", type=Path, help="SAM env-vars JSON file (events/env.json is for Docker)")
-    parser.add_argument("-t", "--template", type=Path, default=TEMPLATE_PATH, help="the SAM template")
-    parser.add_argument(
-        "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="template parameters, as for sam"
-    )
-    args = parser.parse_args(argv)
     try:
-        template = load_template(args.template, parameter_overrides(args.parameter_overrides))
-        env_vars = load_env_vars(args.env_vars) if args.env_vars else None
+        args, template, env_vars = parse_sam_local_args(parser, argv)
         text = "{}" if args.event is None else sys.stdin.read() if args.event == "-" else Path(args.event).read_text()
         event = json.loads(text)
     except (OSError, ValueError) as error:

@@ -9,6 +9,7 @@ cannot run (a Linux binary: macOS, Windows), `InProcess` calls the handlers in t
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, TextIO
 
 from dev.redis_server import LOOPBACK, free_port, local_redis
-from dev.template import REPO_ROOT, Function
+from dev.template import REPO_ROOT, TEMPLATE_PATH, Function, Template, load_template, parameter_overrides
 
 RUNTIME_DISTRIBUTIONS = ("awslambdaric", "simplejson", "snapshot-restore-py")  # what Lambda's /var/runtime holds
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
@@ -341,6 +342,19 @@ def load_env_vars(path: Path) -> dict[str, dict[str, str]]:
     if not isinstance(document, dict) or not all(isinstance(section, dict) for section in document.values()):
         raise ValueError(f"{path}: expected an object of objects, like {{'Parameters': {{'NAME': 'value'}}}}")
     return {scope: {name: _text(value) for name, value in section.items()} for scope, section in document.items()}
+
+
+def parse_sam_local_args(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None
+) -> tuple[argparse.Namespace, Template, EnvVars | None]:
+    """`argv` parsed with the options of `sam local` added (-t, -n, --parameter-overrides), and the template and
+    env-vars file they name, loaded. Raises OSError or ValueError when either cannot be read."""
+    parser.add_argument("-t", "--template", type=Path, default=TEMPLATE_PATH, help="the SAM template")
+    parser.add_argument("-n", "--env-vars", type=Path, help="SAM env-vars JSON file (events/env.json is for Docker)")
+    parser.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="as for sam")
+    args = parser.parse_args(argv)
+    template = load_template(args.template, parameter_overrides(args.parameter_overrides))
+    return args, template, load_env_vars(args.env_vars) if args.env_vars else None
 
 
 def _text(value: Any) -> str:

@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from dev.gateway import (
@@ -37,9 +36,9 @@ from dev.gateway import (
     proxy_response,
     with_cors,
 )
-from dev.lambda_runtime import FunctionError, InvocationFailed, InvocationTimedOut, LocalFunctions, load_env_vars
+from dev.lambda_runtime import FunctionError, InvocationFailed, InvocationTimedOut, LocalFunctions, parse_sam_local_args
 from dev.redis_server import LOOPBACK
-from dev.template import TEMPLATE_PATH, Template, load_template, parameter_overrides
+from dev.template import Template
 
 DEFAULT_PORT = 3000
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit for HTTP APIs
@@ -197,15 +196,8 @@ def banner(server: LocalApiServer, template: Template, functions: LocalFunctions
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dev.local_api", description="Serve the template's HTTP API.")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1 (0: any free port)")
-    parser.add_argument("-t", "--template", type=Path, default=TEMPLATE_PATH, help="the SAM template")
-    parser.add_argument("-n", "--env-vars", type=Path, help="SAM env-vars JSON file (events/env.json is for Docker)")
-    parser.add_argument(
-        "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="template parameters, as for sam"
-    )
-    args = parser.parse_args(argv)
     try:
-        template = load_template(args.template, parameter_overrides(args.parameter_overrides))
-        env_vars = load_env_vars(args.env_vars) if args.env_vars else None
+        args, template, env_vars = parse_sam_local_args(parser, argv)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,6 +1,5 @@
-"""SAM's translator, for `dev.template`, in the SAM CLI's Python (.venv-sam, `python -I`): aws-sam-translator pins
-an older pydantic than the layer's. Reads `{"path": …, <parameter>: <value>, …}` and writes the template as written
-(short tags in long form) and its translated resources, with code locations under s3://local-code/."""
+"""SAM's translator for `dev.template`, in the SAM CLI's Python (.venv-sam, `python -I`: its pydantic is older than
+the layer's). Reads `{"path": …, <parameter>: <value>, …}`; writes the template as written and its resources."""
 
 import copy
 import json

@@ -178,7 +178,6 @@ class Template:
     document: dict[str, Any]  # the template as written, intrinsics in their long form
     functions: dict[str, Function]  # by logical id
     routes: tuple[Route, ...]
-    stack: Stack  # the parameters' values (defaults, or those given) and what they make of the template
     cloudformation: dict[str, Any]  # the resources SAM's translator makes of the template, intrinsics unresolved
     cors: Cors | None  # None: no CORS configuration, so API Gateway answers no preflight
 
@@ -244,7 +243,6 @@ def _load(path: Path, modified: int, overrides: tuple[tuple[str, str], ...]) -> 
                 key=lambda r: (r.path, r.method),
             )
         ),
-        stack=stack,
         cloudformation=resources,
         cors=_cors(resources, stack),
     )

@@ -25,7 +25,7 @@ import dev.local_api
 from dev.gateway import HttpRequest
 from dev.lambda_runtime import FunctionError, Invocation, InvocationTimedOut, emulator_binary
 from dev.local_api import LocalApi
-from dev.template import REPO_ROOT, Cors, Stack, Template, load_template
+from dev.template import REPO_ROOT, Cors, Template, load_template
 from dev.token import mint
 from tests.dev.stubs import stub_route
 
@@ -331,7 +331,6 @@ def local_api(
         document={},
         functions={},
         routes=(route,),
-        stack=Stack({}),
         cloudformation={},
         cors=cors,
     )
