@@ -21,8 +21,8 @@ invoke: $(VENV)/.installed $(SAM_VENV)/.installed  ## Invoke one function with a
 test: $(VENV)/.installed $(SAM_VENV)/.installed lint  ## Lint, type-check and run every test
 	SAM_CLI=$(SAM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed $(SAM_VENV)/.installed
-	$(SAM_VENV)/bin/cfn-lint template.yaml -a cfn_lint_serverless.rules  # awslabs' Serverless Rules: no findings
+# cfn-lint with awslabs' Serverless Rules runs in the tests (tests/deploy/test_template.py), from .venv-sam.
+lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
