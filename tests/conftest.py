@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import fakeredis
 import pytest
@@ -9,8 +10,9 @@ from moto import mock_aws
 
 from actionlog.redis_client import discard_client
 from actionlog.settings import get_settings
+from dev.lambda_runtime import emulator_binary
 from dev.redis_server import EmbeddedRedis
-from tests.support import AWS_REGION, NEVER_LOGGED, RedisServer
+from tests.support import AWS_REGION, NEVER_LOGGED, REQUIRE_SAM, RedisServer, unavailable
 
 
 @pytest.fixture
@@ -93,6 +95,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.outcome = "failed"
         report.longrepr = f"a password, token or cached value reached the logs ({', '.join(leaked)})"
     return report
+
+
+@pytest.fixture(scope="session")
+def rie() -> Path:
+    """The Runtime Interface Emulator of the installed aws-sam-cli: skipped where it cannot run (not Linux, or
+    .venv-sam missing), a failure when ACTIONLOG_REQUIRE_SAM=1."""
+    binary = emulator_binary()
+    if binary is None:
+        unavailable(
+            "the Runtime Interface Emulator is not installed for this machine (make installs the SAM CLI)", REQUIRE_SAM
+        )
+    return binary
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import socket
 import threading
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -20,17 +20,24 @@ from dev.lambda_runtime import lambda_context  # Lambda's own context object, fo
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
+# CI sets both: there the real servers and the SAM CLI must be installed, and no test may skip for want of them.
 REQUIRE_REDIS_SERVER = "ACTIONLOG_REQUIRE_REDIS_SERVER"
+REQUIRE_SAM = "ACTIONLOG_REQUIRE_SAM"
 free_port = dev.redis_server.free_port
+
+
+def unavailable(reason: str, requirement: str) -> NoReturn:
+    """Skip the test for want of a part, or fail it when `requirement` (REQUIRE_...) is set to 1."""
+    if os.environ.get(requirement) == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def redis_server_binary() -> str:
     """The redis-server binary, or a skip (a failure when CI demands real servers)."""
     if shutil.which("redis-server") is None:
         reason = "redis-server is not installed (apt-get install -y redis-server); real-Redis tests cannot run"
-        if os.environ.get(REQUIRE_REDIS_SERVER) == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(reason, REQUIRE_REDIS_SERVER)
     return dev.redis_server.redis_server_binary()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import subprocess
 import tempfile
@@ -13,10 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 
-from tests.support import REQUIRE_REDIS_SERVER, free_port, redis_server_binary
+from tests.support import REQUIRE_REDIS_SERVER, free_port, redis_server_binary, unavailable
 
 READY_TIMEOUT_SECONDS = 20.0
 NODE_TIMEOUT_MS = 2000
@@ -27,9 +25,7 @@ def redis_cli_binary() -> str:
     binary = shutil.which("redis-cli")
     if binary is None:
         reason = "redis-cli is not installed (apt-get install -y redis-tools); cluster tests cannot run"
-        if os.environ.get(REQUIRE_REDIS_SERVER) == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(reason, REQUIRE_REDIS_SERVER)
     return binary
 
 

@@ -11,24 +11,20 @@ from typing import Any
 
 import pytest
 
-from dev.lambda_runtime import Emulator, emulator_binary, runtime_dir
+from dev.lambda_runtime import Emulator, runtime_dir
 from dev.template import read_document
 from tests.catalogue import OPERATIONS, Operation, seed
-from tests.support import ROOT, handler_module, lambda_context, load_event
+from tests.support import REQUIRE_SAM, ROOT, handler_module, lambda_context, load_event, unavailable
 
 pytestmark = pytest.mark.sam
 
-REQUIRE_SAM = "ACTIONLOG_REQUIRE_SAM"
 ELF_MACHINES = {183: "arm64", 62: "x86_64"}
 
 
 def sam_cli() -> str:
     sam = os.environ.get("SAM_CLI") or shutil.which("sam") or str(ROOT / ".venv-sam" / "bin" / "sam")
     if not sam or not Path(sam).exists():
-        reason = "the SAM CLI is not installed (make installs it into .venv-sam)"
-        if os.environ.get(REQUIRE_SAM) == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable("the SAM CLI is not installed (make installs it into .venv-sam)", REQUIRE_SAM)
     return sam
 
 
@@ -131,10 +127,8 @@ def fresh(redis_client: Any) -> None:
 @pytest.mark.redis_server
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)
 def test_every_built_function_runs_under_lambdas_own_emulator_and_runtime_cold_then_warm(
-    local_build: Path, real_redis: Any, operation: Operation
+    local_build: Path, real_redis: Any, operation: Operation, rie: Path
 ) -> None:
-    if emulator_binary() is None:
-        pytest.fail("the Runtime Interface Emulator of the SAM CLI is missing for this machine")
     event = load_event(operation.event_file)
     # Given what the source handler answers its own event, in this process (the rest of the suite holds it to the
     # contract), on the same fresh state

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dev.lambda_runtime import emulator_binary
 from dev.template import Function
 
-REQUIRE_SAM = "ACTIONLOG_REQUIRE_SAM"  # CI sets it: there the emulator must be installed, and no test may skip
 REDIS_AND_AUTH = ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "AUTH_REQUIRED")
 
 
@@ -29,19 +27,6 @@ def silent_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     for name in REDIS_AND_AUTH:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
-
-
-@pytest.fixture(scope="session")
-def rie() -> Path:
-    """The Runtime Interface Emulator of the installed aws-sam-cli: skipped where it cannot run (not Linux, or
-    .venv-sam missing), a failure when ACTIONLOG_REQUIRE_SAM=1."""
-    binary = emulator_binary()
-    if binary is None:
-        reason = "the Runtime Interface Emulator is not installed for this machine (make installs aws-sam-cli)"
-        if os.environ.get(REQUIRE_SAM) == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return binary
 
 
 @pytest.fixture
