@@ -8,17 +8,25 @@ from typing import Any
 
 import pytest
 
+from tests.catalogue import HTTP_OPERATIONS, TEMPLATE
 from tests.support import free_port, invoke, load_event, with_caller, with_path
 
 ADMIN = ({"sub": "ops"}, ["actionlog/admin"])
 
-USER_ROUTES = {
-    "log_action": ("log_action.json", ""),
-    "log_batch_actions": ("log_batch_actions.json", "/batch"),
-    "get_user_actions": ("get_user_actions.json", ""),
-    "clear_user_actions": ("clear_user_actions.json", ""),
-}
-CACHE_ROUTES = {"cache_set": "cache_set.json", "cache_get": "cache_get.json", "cache_delete": "cache_delete.json"}
+
+def routes_taking(parameter: str) -> list[tuple[str, str]]:
+    """(operation, route path) for every REST route of the template whose path takes `parameter`."""
+    return [
+        (operation.name, route.path)
+        for operation in HTTP_OPERATIONS
+        for route in TEMPLATE.routes
+        if route.function is operation.function and f"{{{parameter}}}" in route.path
+    ]
+
+
+USER_ROUTES = routes_taking("userId")
+SHARED_CACHE_ROUTES = [(name, path) for name, path in routes_taking("key") if "{userId}" not in path]
+USER_CACHE_ROUTES = [(name, path) for name, path in routes_taking("key") if "{userId}" in path]
 
 HOSTILE_USER_IDS = [
     "123:actions",  # would reach user:123:actions:actions
@@ -48,6 +56,15 @@ HOSTILE_CACHE_KEYS = {
     "SESSION:abc": 403,  # prefixes are case-sensitive
     "session:" + "k" * 249: 400,  # 257 characters
 }
+# A user's own cache takes any well-formed key (it stays under user:<id>:cache:), up to 200 characters.
+HOSTILE_USER_CACHE_KEYS = [key for key, status in HOSTILE_CACHE_KEYS.items() if status == 400] + ["k" * 201]
+
+
+def hostile_event(operation: str, path: str, **values: str) -> dict[str, Any]:
+    """The operation's own event, sent by an admin to `path` with these path parameters in place of its own."""
+    event = load_event(f"{operation}.json")
+    parameters = {**(event.get("pathParameters") or {}), **values}
+    return with_caller(with_path(event, path.format(**parameters), **parameters), *ADMIN)
 
 
 @pytest.fixture(autouse=True)
@@ -56,23 +73,34 @@ def redis_unreachable(configure) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("user_id", HOSTILE_USER_IDS)
-@pytest.mark.parametrize("operation", list(USER_ROUTES))
-def test_a_hostile_user_id_is_refused_on_every_user_route(operation: str, user_id: str) -> None:
-    event_file, suffix = USER_ROUTES[operation]
-    event: dict[str, Any] = with_path(load_event(event_file), f"/users/{user_id}/actions{suffix}", userId=user_id)
-
-    response = invoke(operation, with_caller(event, *ADMIN))
+@pytest.mark.parametrize(("operation", "path"), USER_ROUTES)
+def test_a_hostile_user_id_is_refused_on_every_user_route(operation: str, path: str, user_id: str) -> None:
+    response = invoke(operation, hostile_event(operation, path, userId=user_id))
 
     assert response["statusCode"] == 400, response["body"]
     assert response["json"]["message"]
 
 
 @pytest.mark.parametrize(("key", "status"), list(HOSTILE_CACHE_KEYS.items()))
-@pytest.mark.parametrize("operation", list(CACHE_ROUTES))
-def test_a_hostile_cache_key_is_refused_on_every_cache_route(operation: str, key: str, status: int) -> None:
-    event = with_path(load_event(CACHE_ROUTES[operation]), f"/cache/{key}", key=key)
-
-    response = invoke(operation, with_caller(event, *ADMIN))
+@pytest.mark.parametrize(("operation", "path"), SHARED_CACHE_ROUTES)
+def test_a_hostile_cache_key_is_refused_on_every_cache_route(operation: str, path: str, key: str, status: int) -> None:
+    response = invoke(operation, hostile_event(operation, path, key=key))
 
     assert response["statusCode"] == status, response["body"]
     assert response["json"]["message"]
+
+
+@pytest.mark.parametrize("key", HOSTILE_USER_CACHE_KEYS)
+@pytest.mark.parametrize(("operation", "path"), USER_CACHE_ROUTES)
+def test_a_malformed_key_is_refused_on_every_user_cache_route(operation: str, path: str, key: str) -> None:
+    response = invoke(operation, hostile_event(operation, path, key=key))
+
+    assert response["statusCode"] == 400, response["body"]
+    assert response["json"]["message"]
+
+
+def test_every_route_that_takes_a_user_id_or_a_key_is_covered() -> None:
+    # The derivation finds the routes it should: the REST routes of both families, shared and per-user caches
+    assert len(USER_ROUTES) >= 8
+    assert {name for name, _ in SHARED_CACHE_ROUTES} == {"cache_set", "cache_get", "cache_delete"}
+    assert {name for name, _ in USER_CACHE_ROUTES} == {"user_cache_set", "user_cache_get", "user_cache_delete"}

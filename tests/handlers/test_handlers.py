@@ -58,6 +58,22 @@ def test_get_user_actions_defaults_to_50(fake_server: redis.Redis) -> None:
     assert response["json"]["actions"][0]["action"] == "a59"
 
 
+def test_count_user_actions_counts_the_users_log_alone(fake_server: redis.Redis) -> None:
+    # Given 60 actions in user 123's log, one in another user's, and the list's cap at its default of 100
+    event = with_body(load_event("log_batch_actions.json"), {"actions": [{"action": f"a{n}"} for n in range(60)]})
+    invoke("log_batch_actions", event)
+    fake_server.lpush("user:456:actions", "{}")
+
+    # When user 123's actions are counted, before and after 60 more
+    first = invoke("count_user_actions", load_event("count_user_actions.json"))
+    invoke("log_batch_actions", event)
+    second = invoke("count_user_actions", load_event("count_user_actions.json"))
+
+    # Then the count is theirs, and the cap's after the second batch
+    assert (first["statusCode"], first["json"]) == (200, {"userId": "123", "count": 60})
+    assert second["json"] == {"userId": "123", "count": 100}
+
+
 def test_clear_user_actions_deletes_the_log(fake_server: redis.Redis) -> None:
     invoke("log_action", load_event("log_action.json"))
 

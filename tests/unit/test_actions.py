@@ -28,6 +28,13 @@ def test_a_batch_is_given_oldest_first_and_stored_newest_first(fake_redis: faker
     assert stored_actions(fake_redis) == ["c", "b", "a"]
 
 
+def test_each_entry_of_a_batch_has_an_id_of_its_own() -> None:
+    ids = [json.loads(entry)["id"] for entry in entries(*["same"] * 100)]
+
+    assert len(set(ids)) == 100
+    assert all(len(entry_id) == 32 and int(entry_id, 16) >= 0 for entry_id in ids)
+
+
 def test_the_list_is_capped_keeping_the_newest(fake_redis: fakeredis.FakeRedis) -> None:
     for number in range(7):
         actions.log_actions("123", entries(f"a{number}"), max_entries=5, redis=fake_redis)

@@ -41,3 +41,19 @@ def test_keys_outside_the_allowed_prefixes_are_forbidden(key: str) -> None:
 def test_malformed_cache_keys_are_bad_requests(key: str) -> None:
     with pytest.raises(BadRequest):
         keys.cache_key(key, PREFIXES)
+
+
+def test_a_users_own_cache_key_is_inside_their_namespace() -> None:
+    assert keys.user_cache_key("123", "prefs:theme") == "user:123:cache:prefs:theme"
+
+
+@pytest.mark.parametrize(("user_id", "key"), [("a:b", "prefs"), ("{x}", "prefs"), ("x" * 65, "prefs"), ("", "prefs")])
+def test_a_user_cache_key_refuses_a_user_id_that_could_escape_the_namespace(user_id: str, key: str) -> None:
+    with pytest.raises(BadRequest, match="userId"):
+        keys.user_cache_key(user_id, key)
+
+
+@pytest.mark.parametrize("key", ["", "a*", "{x}", "a b", "a\nb", "\u0430", "k" * 201])
+def test_a_malformed_user_cache_key_is_a_bad_request(key: str) -> None:
+    with pytest.raises(BadRequest, match="cache key"):
+        keys.user_cache_key("123", key)
