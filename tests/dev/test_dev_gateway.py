@@ -1,6 +1,7 @@
 """dev.gateway and dev.token: what API Gateway does around a function, as the local server does it."""
 
 import base64
+import dataclasses
 import json
 import subprocess
 import sys
@@ -11,14 +12,17 @@ import pytest
 
 from dev.gateway import (
     HttpRequest,
+    HttpResponse,
     MalformedResponse,
     Refused,
     RouteTable,
     build_event,
+    cors_preflight,
     jwt_authorizer,
     proxy_response,
+    with_cors,
 )
-from dev.template import REPO_ROOT, load_template
+from dev.template import REPO_ROOT, Cors, load_template
 from dev.token import mint, read_claims
 from tests.dev.stubs import stub_route as route
 
@@ -298,3 +302,31 @@ def test_the_authorizer_context_goes_into_the_request_context() -> None:
     context = event["requestContext"]
     assert isinstance(context, dict)
     assert context["authorizer"] == {"jwt": {"claims": {"sub": "123"}, "scopes": None}}
+
+
+CORS = Cors(("https://app.example.com",), ("GET", "PUT"), ("Authorization",), ("Retry-After",), 600)
+
+
+def test_an_options_request_without_a_requested_method_is_no_preflight_and_goes_to_its_route() -> None:
+    # Given an OPTIONS request with an allowed Origin but no Access-Control-Request-Method (no browser preflight)
+    options = request("OPTIONS", "/users/123/actions", [("Origin", "https://app.example.com")])
+
+    # Then the gateway does not answer it itself
+    assert cors_preflight(CORS, options) is None
+
+
+def test_with_any_origin_allowed_every_origin_gets_the_wildcard() -> None:
+    # Given CORS configured for every origin ("*")
+    anyone = dataclasses.replace(CORS, allow_origins=("*",))
+    preflight = request(
+        "OPTIONS",
+        "/users/123/actions",
+        [("Origin", "https://elsewhere.test"), ("Access-Control-Request-Method", "GET")],
+    )
+    answered = HttpResponse(HTTPStatus.OK, [], b"{}")
+
+    # Then the preflight and the answer both allow "*", not the caller's origin echoed
+    response = cors_preflight(anyone, preflight)
+    assert response is not None
+    assert (response.status, dict(response.headers)["Access-Control-Allow-Origin"]) == (HTTPStatus.NO_CONTENT, "*")
+    assert dict(with_cors(anyone, preflight, answered).headers)["Access-Control-Allow-Origin"] == "*"
