@@ -170,37 +170,42 @@ class Emulator:
         if rie is None:
             raise RuntimeError("the Runtime Interface Emulator is not installed for this machine (make installs it)")
         self._stamp = _code_stamp(self._paths)
-        self._port, runtime_api = free_port(), free_port()
         python = [sys.executable, *(["-S"] if self._isolated else []), "-m", "awslambdaric", self.function.handler]
-        self._process = subprocess.Popen(
-            [
-                str(rie),
-                *("--log-level", "info", "--runtime-interface-emulator-address", f"{LOOPBACK}:{self._port}"),
-                *("--runtime-api-address", f"{LOOPBACK}:{runtime_api}", *python),
-            ],
-            cwd=self.function.code_dir,  # Lambda runs a function in its code directory (/var/task)
-            env=self._environment,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,  # Ctrl-C in the terminal is the local server's to handle
-        )
-        assert self._process.stdout is not None
-        assert self._process.stderr is not None
-        for stream, runtime in ((self._process.stdout, True), (self._process.stderr, False)):
-            threading.Thread(target=self._relay, args=(stream, runtime), daemon=True).start()
-        for port in (runtime_api, self._port):
-            self._wait_for(port)
+        # A port probed free can be bound by another process before the RIE binds it, which then exits: try others.
+        for _ in range(3):
+            self._port = free_port()
+            runtime_api = next(port for port in iter(free_port, None) if port != self._port)
+            self._process = subprocess.Popen(
+                [
+                    str(rie),
+                    *("--log-level", "info", "--runtime-interface-emulator-address", f"{LOOPBACK}:{self._port}"),
+                    *("--runtime-api-address", f"{LOOPBACK}:{runtime_api}", *python),
+                ],
+                cwd=self.function.code_dir,  # Lambda runs a function in its code directory (/var/task)
+                env=self._environment,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,  # Ctrl-C in the terminal is the local server's to handle
+            )
+            assert self._process.stdout is not None
+            assert self._process.stderr is not None
+            for stream, runtime in ((self._process.stdout, True), (self._process.stderr, False)):
+                threading.Thread(target=self._relay, args=(stream, runtime), daemon=True).start()
+            if self._listening(runtime_api) and self._listening(self._port):
+                return
+        raise RuntimeError(f"{self.function.logical_id}'s emulator exited at start, three times")
 
-    def _wait_for(self, port: int) -> None:
+    def _listening(self, port: int) -> bool:
+        """Whether the RIE listens on `port`; False when it exited first."""
         deadline = time.monotonic() + INIT_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
-                raise RuntimeError(f"{self.function.logical_id}'s emulator exited ({self._process.returncode})")
+                return False
             with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.2):
-                return
+                return True
             time.sleep(0.005)
         raise RuntimeError(f"{self.function.logical_id}'s emulator did not start")
 

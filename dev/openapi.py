@@ -187,10 +187,7 @@ def _security(route: Route) -> list[Json]:
 def _operation(operation: HttpOperation, route: Route, schemas: Schemas) -> Json:
     from actionlog.http import IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN
 
-    parameters = [
-        *_parameters(operation.path, "path", schemas),
-        *_parameters(operation.query, "query", schemas),
-    ]
+    parameters = [*_parameters(operation.path, "path", schemas), *_parameters(operation.query, "query", schemas)]
     if operation.idempotency_key:
         parameters.append(
             {

@@ -90,8 +90,7 @@ class Stack:
                 value = str(value).lower() if isinstance(value, bool) else str(value)
                 list_type = parameter["Type"] == "CommaDelimitedList" or parameter["Type"].startswith("List<")
                 self.parameters[name] = value.split(",") if list_type else value
-        unknown = set(overrides or ()) - set(self.parameters)
-        if unknown:
+        if unknown := set(overrides or ()) - set(self.parameters):
             raise ValueError(f"the template has no parameter {', '.join(sorted(unknown))}")
 
     def condition(self, name: str) -> bool:

@@ -4,6 +4,7 @@ import io
 import json
 import os
 import re
+import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from dev.lambda_runtime import (
     runner,
     runtime_dir,
 )
-from dev.redis_server import EmbeddedRedis, RedisServer, local_redis
+from dev.redis_server import EmbeddedRedis, RedisServer, free_port, local_redis
 from dev.template import Function, load_template
 from tests.support import redis_server_binary
 
@@ -35,6 +36,7 @@ HANDLER = """
 import importlib.util
 import os
 import re
+import socket
 import sys
 import time
 
@@ -328,6 +330,24 @@ def test_a_closed_emulator_starts_again_on_the_next_call(
 
     assert after.result["invocations"] == 1
     assert after.result["pid"] != before.result["pid"]
+
+
+def test_an_emulator_whose_port_was_taken_meanwhile_starts_on_other_ports(
+    make_function: MakeFunction, start: Callable[..., Emulator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a port found free, then bound by another process (a client's, say) before the emulator could listen on it
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        ports = iter([taken.getsockname()[1]])
+        monkeypatch.setattr(dev.lambda_runtime, "free_port", lambda: next(ports, None) or free_port())
+        emulator = start(make_function(HANDLER))
+
+        # When the function is invoked
+        invocation = emulator.invoke({})
+
+    # Then it answered from an emulator on free ports, on the first call
+    assert invocation.result["invocations"] == 1
+    assert invocation.init_ms is not None
 
 
 # The fallback where the emulator cannot run
