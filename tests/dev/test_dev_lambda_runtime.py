@@ -114,8 +114,8 @@ def test_a_function_stays_warm_between_invocations(make_function: MakeFunction, 
     # Given a function in an emulator
     emulator = start(make_function(HANDLER))
 
-    # When it is invoked twice
-    first = emulator.invoke({})
+    # When it is invoked twice, the first call taking 0.3 s of its own
+    first = emulator.invoke({"sleep": 0.3})
     second = emulator.invoke({})
 
     # Then the second invocation ran in the same runtime: the module's counter went on
@@ -128,7 +128,9 @@ def test_a_function_stays_warm_between_invocations(make_function: MakeFunction, 
     assert second.init_ms is None
     assert first.duration_ms is not None
     assert second.duration_ms is not None
-    assert first.duration_ms >= first.init_ms  # on a cold start the REPORT duration includes the init phase
+    # On a cold start the REPORT duration includes the init phase. The RIE clocks the two apart, and its INIT REPORT
+    # may end a little into the invocation: the call's own 0.3 s keeps that from deciding the comparison.
+    assert first.duration_ms >= first.init_ms + 250
     assert second.duration_ms > 0
 
 
