@@ -17,7 +17,8 @@ from actionlog.redis_client import get_redis
     errors={HTTPStatus.NOT_FOUND: "nothing is cached under the key"},
 )
 def user_cache_get(request: Request[UserCacheKeyPath]) -> CacheGetResponse:
-    cached = cache.lookup(user_cache_key(request.path.userId, request.path.key), redis=get_redis())
+    key = user_cache_key(request.path.userId, request.path.key)
+    cached = cache.lookup(key, redis=get_redis(), name=request.path.key)
     return CacheGetResponse(key=request.path.key, value=cached.value(), ttlSeconds=cached.ttl_seconds)
 
 

@@ -100,6 +100,21 @@ def test_cache_set_get_delete_round_trip(fake_server: redis.Redis) -> None:
     assert "session:abc123" in gone["json"]["message"]
 
 
+def test_user_cache_set_get_delete_round_trip_under_the_users_own_keys(fake_server: redis.Redis) -> None:
+    put = invoke("user_cache_set", load_event("user_cache_set.json"))
+    got = invoke("user_cache_get", load_event("user_cache_get.json"))
+    deleted = invoke("user_cache_delete", load_event("user_cache_delete.json"))
+    gone = invoke("user_cache_get", load_event("user_cache_get.json"))
+
+    assert (put["statusCode"], put["json"]) == (200, {"key": "prefs", "ttlSeconds": 3600})
+    assert got["statusCode"] == 200
+    assert got["json"]["value"] == json.loads(load_event("user_cache_set.json")["body"])["value"]
+    assert (deleted["statusCode"], deleted["json"]) == (200, {"key": "prefs", "deleted": True})
+    assert fake_server.exists("user:123:cache:prefs") == 0
+    assert gone["statusCode"] == 404
+    assert gone["json"]["message"] == "no cached value for prefs"  # the caller's key, not where it is stored
+
+
 def test_cache_values_are_stored_as_the_seeds_json_strings(fake_server: redis.Redis) -> None:
     invoke("cache_set", load_event("cache_set.json"))
 

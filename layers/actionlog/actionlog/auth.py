@@ -63,7 +63,7 @@ def authorize(access: Access, caller: Caller | None, *, user_id: str | None, set
         return
     if access is Access.OWNER:
         if user_id is None or not caller.is_user(user_id, settings.user_id_claim):
-            raise Forbidden("you may only use your own action log")
+            raise Forbidden("you may only use your own data: the userId in the path must be yours")
         return
     needed = ROUTE_SCOPES[access]
     if caller.scopes.isdisjoint(needed):

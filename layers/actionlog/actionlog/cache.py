@@ -40,12 +40,13 @@ def _set(key: str, encoded: str, ttl_seconds: int | None, *, redis: RedisClient)
     redis.set(key, encoded, ex=ttl_seconds)
 
 
-def lookup(key: str, *, redis: RedisClient) -> CachedValue:
-    """The value under `key` and its remaining TTL (404 when absent), counted as a CacheHit or a CacheMiss."""
+def lookup(key: str, *, redis: RedisClient, name: str | None = None) -> CachedValue:
+    """The value under `key` and its remaining TTL, counted as a CacheHit or a CacheMiss; a 404 when absent, which
+    names the key as the caller did (`name`; `key` by default), never the stored one."""
     cached = get(key, redis=redis)
     count("CacheMiss" if cached is None else "CacheHit")
     if cached is None:
-        raise NotFound(f"no cached value for {key}")
+        raise NotFound(f"no cached value for {name or key}")
     return cached
 
 
