@@ -17,6 +17,7 @@ import pytest
 
 from actionlog.auth import ADMIN_SCOPE, CACHE_SCOPE, ROUTE_SCOPES, Access
 from actionlog.http import HttpOperation
+from actionlog.redis_client import RETRY_BACKOFF_CAP_SECONDS, SECRET_READ
 from actionlog.settings import Settings
 from dev.openapi import declaration, reachable_methods
 from dev.template import SAM_PYTHON, TEMPLATE_PATH, Stack, load_template
@@ -182,6 +183,23 @@ def test_the_probe_schedule_retries_briefly_and_parks_what_fails_in_its_dead_let
 
 
 # --- Redis in the stack, or yours -----------------------------------------------------------------------------
+
+
+def test_at_the_redis_parameters_maxima_a_dead_redis_still_answers_before_the_function_times_out() -> None:
+    # The slowest request: every attempt waits out the connect and then the reply timeout, each retry its longest
+    # backoff, and a cold start first reads the secret at its slowest (each attempt, then the backoff between).
+    parameters = TEMPLATE.document["Parameters"]
+    connect, reply, retries = (
+        float(parameters[name]["MaxValue"]) for name in ("RedisConnectTimeout", "RedisSocketTimeout", "RedisRetries")
+    )
+    redis_seconds = (1 + retries) * (connect + reply) + retries * RETRY_BACKOFF_CAP_SECONDS
+    attempts = SECRET_READ["retries"]["max_attempts"]
+    secret_seconds = attempts * (SECRET_READ["connect_timeout"] + SECRET_READ["read_timeout"]) + (attempts - 1) * 1.0
+
+    timeouts = {name: function["Properties"]["Timeout"] for name, function in functions().items()}
+
+    # (a timed-out function gets API Gateway's bare 500, no Retry-After: the adapter's 503 must come first)
+    assert {name: timeout for name, timeout in timeouts.items() if redis_seconds + secret_seconds >= timeout} == {}
 
 
 def test_without_a_redis_or_an_issuer_the_template_refuses_to_deploy() -> None:

@@ -421,7 +421,7 @@ def test_lambdas_variables_for_a_template_function() -> None:
 
     assert environment["AWS_LAMBDA_FUNCTION_NAME"] == "LogActionFunction"
     assert environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
-    assert environment["AWS_LAMBDA_FUNCTION_TIMEOUT"] == "10"
+    assert environment["AWS_LAMBDA_FUNCTION_TIMEOUT"] == "15"
     assert (environment["AWS_LAMBDA_LOG_FORMAT"], environment["AWS_LAMBDA_LOG_LEVEL"]) == ("JSON", "INFO")
     assert environment["LAMBDA_TASK_ROOT"] == str(function.code_dir)
     assert environment["PYTHONPATH"] == str(function.code_dir)

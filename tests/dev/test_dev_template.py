@@ -48,7 +48,7 @@ def test_every_function_gets_the_globals_with_the_parameters_at_their_defaults()
     template = load_template()
 
     for function in template.functions.values():
-        assert (function.timeout_seconds, function.memory_mb, function.handler) == (10, 256, "app.lambda_handler")
+        assert (function.timeout_seconds, function.memory_mb, function.handler) == (15, 256, "app.lambda_handler")
         assert function.layer_dirs == (REPO_ROOT / "layers" / "actionlog",), function.logical_id
         assert (function.log_format, function.log_level) == ("JSON", "INFO"), function.logical_id
         assert function.description, function.logical_id
@@ -65,7 +65,7 @@ def test_every_function_gets_the_globals_with_the_parameters_at_their_defaults()
 def test_parameter_overrides_change_what_the_functions_get_and_attributes_stay_for_the_deployment() -> None:
     [environment] = {
         str(function.environment): function.environment
-        for function in load_template(overrides={"CreateCache": "true", "RedisRetries": "2"}).functions.values()
+        for function in load_template(overrides={"CreateCache": "true", "RedisRetries": "0"}).functions.values()
     }.values()
 
     # The cache's endpoint is an attribute only CloudFormation knows: no local value
@@ -73,7 +73,7 @@ def test_parameter_overrides_change_what_the_functions_get_and_attributes_stay_f
     assert (environment["REDIS_TLS"], environment["REDIS_CLUSTER"], environment["REDIS_RETRIES"]) == (
         "true",
         "true",
-        "2",
+        "0",
     )
 
 

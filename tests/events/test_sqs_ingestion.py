@@ -53,7 +53,7 @@ def send(sqs: Any, queue: str, *bodies: Any) -> list[str]:
 
 
 def receive(sqs: Any, queue: str) -> list[dict[str, Any]]:
-    # VisibilityTimeout=0 makes failed messages visible again at once instead of after 60 s.
+    # VisibilityTimeout=0 makes failed messages visible again at once instead of after 90 s.
     response = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"])
     return response.get("Messages", [])
 

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 else:
     RedisClient = Redis | RedisCluster
 
+RETRY_BACKOFF_CAP_SECONDS = 0.2  # the longest wait before a retry after a connection error
+# botocore's defaults (60 s timeouts, several attempts) would outlast the function timeout when the endpoint is
+# unreachable (a VPC without NAT or endpoint): two attempts of 1 s + 1 s, and standard mode's backoff (up to 1 s).
+SECRET_READ = {"connect_timeout": 1, "read_timeout": 1, "retries": {"max_attempts": 2, "mode": "standard"}}
+
 _client: RedisClient | None = None
 _lock = threading.Lock()
 
@@ -86,7 +91,9 @@ def create_client(settings: Settings) -> RedisClient:
         # Retry a connection that failed (a stale socket, a refused connect), never a reply that timed out:
         # Redis may already have run that MULTI/EXEC, and sending it again would log the entries twice.
         "retry": Retry(
-            ExponentialBackoff(cap=0.2, base=0.05), settings.redis_retries, supported_errors=(RedisConnectionError,)
+            ExponentialBackoff(cap=RETRY_BACKOFF_CAP_SECONDS, base=0.05),
+            settings.redis_retries,
+            supported_errors=(RedisConnectionError,),
         ),
         "health_check_interval": settings.redis_health_check_interval,
         "redis_connect_func": _ConnectionLog(settings),
@@ -159,11 +166,7 @@ class SecretCredentials(CredentialProvider):
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
         from botocore.config import Config  # type: ignore[import-untyped]
 
-        # botocore's defaults (60 s timeouts, several attempts) would outlast the function timeout when the
-        # endpoint is unreachable (a VPC without NAT or endpoint); give up in about 3 s like a dead Redis.
-        secrets = SecretsProvider(
-            boto_config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 2, "mode": "standard"})
-        )
+        secrets = SecretsProvider(boto_config=Config(**SECRET_READ))
         try:
             secret = secrets.get(self._secret_arn, force_fetch=True)
         except Exception as exc:
