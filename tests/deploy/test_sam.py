@@ -105,6 +105,9 @@ def test_the_deployed_layer_ships_bytecode_lambda_uses_without_checking_timestam
         assert compiled.is_file(), source.name
         flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
         assert flags == 0b01, f"{compiled.name} is not an unchecked-hash pyc"
+    # and nothing else: no bytecode of another Python left in this checkout's __pycache__
+    expected = {f"{source.stem}.cpython-313.pyc" for source in package.glob("*.py")}
+    assert {path.name for path in (package / "__pycache__").iterdir()} == expected
 
 
 def invoke_raw(name: str, event: dict[str, Any]) -> Any:
