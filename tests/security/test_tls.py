@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from tests.security.helpers import FAST_SECONDS, Output, log_one_action, read_actions
-from tests.support import NEVER_LOGGED, RedisServer, free_port, redis_server_binary
+from tests.support import NEVER_LOGGED, REQUIRE_REDIS_SERVER, RedisServer, free_port, redis_server_binary, unavailable
 
 pytestmark = pytest.mark.redis_server
 
@@ -69,7 +69,7 @@ def make_server_certificate(directory: Path, name: str, ca: tuple[Path, Path], a
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     redis_server_binary()  # skip (or fail under CI) before doing any work when there is no redis-server
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed; the TLS tests make their certificates with it")
+        unavailable("openssl is not installed; the TLS tests make their certificates with it", REQUIRE_REDIS_SERVER)
     directory = tmp_path_factory.mktemp("pki")
     ca = make_ca(directory, "actionlog-test-ca")
     untrusted_ca, _ = make_ca(directory, "untrusted-ca")
