@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple, TextIO
 
 from dev.redis_server import LOOPBACK, free_port, local_redis
-from dev.template import REPO_ROOT, TEMPLATE_PATH, Function, Template, load_template, parameter_overrides
+from dev.template import REPO_ROOT, TEMPLATE_PATH, Function, Template, cfn_text, load_template, parameter_overrides
 
 RUNTIME_DISTRIBUTIONS = ("awslambdaric", "simplejson", "snapshot-restore-py")  # what Lambda's /var/runtime holds
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
@@ -195,7 +195,7 @@ class Emulator:
                 threading.Thread(target=self._relay, args=(stream, runtime), daemon=True).start()
             if self._listening(runtime_api) and self._listening(self._port):
                 return
-        raise RuntimeError(f"{self.function.logical_id}'s emulator exited at start, three times")
+        raise InvocationFailed(f"{self.function.logical_id}'s emulator exited at start, three times")
 
     def _listening(self, port: int) -> bool:
         """Whether the RIE listens on `port`; False when it exited first."""
@@ -207,7 +207,8 @@ class Emulator:
             with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=0.2):
                 return True
             time.sleep(0.005)
-        raise RuntimeError(f"{self.function.logical_id}'s emulator did not start")
+        self._stop()  # the next call starts afresh
+        raise InvocationFailed(f"{self.function.logical_id}'s emulator did not start")
 
     def _post(self, payload: bytes) -> tuple[bool, Any]:
         """The answer, and whether the RIE reported the invocation (it does not when the runtime failed or exited)."""
@@ -346,7 +347,7 @@ def load_env_vars(path: Path) -> dict[str, dict[str, str]]:
     document = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(document, dict) or not all(isinstance(section, dict) for section in document.values()):
         raise ValueError(f"{path}: expected an object of objects, like {{'Parameters': {{'NAME': 'value'}}}}")
-    return {scope: {name: _text(value) for name, value in section.items()} for scope, section in document.items()}
+    return {scope: {name: cfn_text(value) for name, value in section.items()} for scope, section in document.items()}
 
 
 def parse_sam_local_args(
@@ -360,10 +361,6 @@ def parse_sam_local_args(
     args = parser.parse_args(argv)
     template = load_template(args.template, parameter_overrides(args.parameter_overrides))
     return args, template, load_env_vars(args.env_vars) if args.env_vars else None
-
-
-def _text(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else "" if value is None else str(value)
 
 
 class LocalFunctions:

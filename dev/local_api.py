@@ -36,7 +36,7 @@ from dev.gateway import (
     proxy_response,
     with_cors,
 )
-from dev.lambda_runtime import FunctionError, InvocationFailed, InvocationTimedOut, LocalFunctions, parse_sam_local_args
+from dev.lambda_runtime import InvocationFailed, InvocationTimedOut, LocalFunctions, parse_sam_local_args
 from dev.redis_server import LOOPBACK
 from dev.template import Template
 
@@ -85,7 +85,7 @@ class LocalApi:
             response = proxy_response(invocation.result)
         except InvocationTimedOut as error:
             return json_response(HTTPStatus.GATEWAY_TIMEOUT, {"message": "Gateway Timeout"}), str(error)
-        except (FunctionError, InvocationFailed, MalformedResponse) as error:
+        except (InvocationFailed, MalformedResponse) as error:
             # What API Gateway answers when the function fails; the details are in the function's log.
             return json_response(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"}), str(error)
         # API Gateway names the request in every response; the function's logs carry the same id.
@@ -134,10 +134,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _respond(self) -> tuple[HttpResponse, str]:
         try:
             body = self._read_body()
-        except ValueError as error:
+        except Refused as refused:
             self.close_connection = True  # the unread body is still on the wire
-            status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE if "large" in str(error) else HTTPStatus.BAD_REQUEST
-            return json_response(status, {"message": status.phrase}), str(error)
+            return json_response(refused.status, {"message": refused.status.phrase}), str(refused)
         request = HttpRequest(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
         try:
             return self.server.api.handle(request)
@@ -155,12 +154,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            raise ValueError("chunked bodies are not read locally: send Content-Length")
-        length = int(self.headers.get("Content-Length") or 0)
-        if not 0 <= length <= MAX_BODY_BYTES:
-            raise ValueError("body too large" if length > 0 else "negative Content-Length")
-        return self.rfile.read(length)
+        length = self.headers.get("Content-Length") or "0"
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower() or not length.isdigit():
+            raise Refused(HTTPStatus.BAD_REQUEST, "send the body with a Content-Length (chunked is not read locally)")
+        if int(length) > MAX_BODY_BYTES:
+            raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"a body of {length} bytes is over API Gateway's 10 MiB")
+        return self.rfile.read(int(length))
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Silenced: `_serve` writes one line per request, with more to say."""

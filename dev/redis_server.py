@@ -45,7 +45,7 @@ class RedisServer:
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
-    workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="actionlog-redis-"))
+    workdir: str = ""  # made when it first starts: a server that never could leaves nothing behind
 
     @property
     def url(self) -> str:
@@ -57,6 +57,7 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         args = [redis_server_binary(), "--port", str(self.port), "--bind", LOOPBACK, "--save", ""]
+        self.workdir = self.workdir or tempfile.mkdtemp(prefix="actionlog-redis-")
         args += ["--appendonly", "no", "--dir", self.workdir, *self.extra_args]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_until_ready()
@@ -70,7 +71,8 @@ class RedisServer:
 
     def close(self) -> None:
         self.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def client(self, **options: Any) -> redis.Redis:
         return redis.Redis(host=LOOPBACK, port=self.port, decode_responses=True, socket_timeout=2, **options)

@@ -65,6 +65,11 @@ class Cors:
     max_age: int | None
 
 
+def cfn_text(value: Any) -> str:
+    """A value as CloudFormation passes it on to a string property: YAML's true as "true", null as ""."""
+    return str(value).lower() if isinstance(value, bool) else "" if value is None else str(value)
+
+
 class Unresolved(Exception):
     """An intrinsic only a deployment can evaluate: an attribute, a resource, a pseudo parameter."""
 
@@ -87,7 +92,7 @@ class Stack:
         for name, parameter in (document.get("Parameters") or {}).items():
             value = (overrides or {}).get(name, parameter.get("Default"))
             if value is not None:
-                value = str(value).lower() if isinstance(value, bool) else str(value)
+                value = cfn_text(value)
                 list_type = parameter["Type"] == "CommaDelimitedList" or parameter["Type"].startswith("List<")
                 self.parameters[name] = value.split(",") if list_type else value
         if unknown := set(overrides or ()) - set(self.parameters):
@@ -269,9 +274,7 @@ def _function(
 ) -> Function:
     def value(variable: Any) -> str | None:
         variable = stack.resolved(variable)
-        if isinstance(variable, bool):  # YAML's true, which CloudFormation passes on as "true"
-            return str(variable).lower()
-        return None if variable is None or isinstance(variable, dict | list) else str(variable)
+        return None if variable is None or isinstance(variable, dict | list) else cfn_text(variable)
 
     variables = (properties.get("Environment") or {}).get("Variables") or {}
     logging = properties.get("LoggingConfig") or {}

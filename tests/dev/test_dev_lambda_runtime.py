@@ -6,6 +6,7 @@ import os
 import re
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -638,6 +639,9 @@ def test_a_local_run_serves_a_real_redis_server_where_one_is_installed() -> None
 
 def test_without_redis_server_a_local_run_embeds_fakeredis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # a PATH without redis-server
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
 
     server = local_redis()
     try:
@@ -648,3 +652,4 @@ def test_without_redis_server_a_local_run_embeds_fakeredis(tmp_path: Path, monke
         client.close()
     finally:
         server.close()
+    assert list(temporary.iterdir()) == []  # the redis-server that could not start left no directory behind

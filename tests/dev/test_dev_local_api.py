@@ -1,6 +1,7 @@
 """`python -m dev.local_api`: the template's HTTP API served locally, end to end, with a Redis of its own."""
 
 import contextlib
+import http.client
 import json
 import queue
 import re
@@ -16,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +159,32 @@ def test_a_method_the_path_has_no_route_for_is_405(api: LocalApiProcess) -> None
     assert reply.status == 405
     assert reply.body == {"message": "Method Not Allowed"}
     assert reply.headers["Allow"] == "DELETE, GET, POST"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Content-Length": str(10 * 1024 * 1024 + 1)}, 413),  # over API Gateway's payload limit, before it is sent
+        ({"Transfer-Encoding": "chunked"}, 400),
+        ({"Content-Length": "-1"}, 400),
+        ({"Content-Length": "ten"}, 400),
+    ],
+)
+def test_a_body_api_gateway_would_not_take_is_refused_before_any_function_runs(
+    api: LocalApiProcess, headers: dict[str, str], status: int
+) -> None:
+    connection = http.client.HTTPConnection(api.url.removeprefix("http://"), timeout=10)
+    try:
+        connection.putrequest("POST", "/users/123/actions")
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        body = json.loads(response.read())
+    finally:
+        connection.close()
+
+    assert (response.status, body) == (status, {"message": HTTPStatus(status).phrase})
 
 
 def test_a_function_stays_warm_between_requests(api: LocalApiProcess, rie: Path) -> None:
