@@ -94,6 +94,7 @@ def test_an_app_users_access_token_reaches_their_own_log_and_cache_and_nobody_el
     assert call("log_action", claims, user_id=sub) == 201
     assert call("user_cache_set", claims, user_id=sub) == 200
     assert call("get_user_actions", claims, user_id="123") == 403
+    assert [call(f"user_cache_{verb}", claims, user_id="123") for verb in ("set", "get", "delete")] == [403] * 3
     assert call("cache_get", claims) == 403  # the app's client holds no cache scope
     assert call("health_info", claims) == 403
 
@@ -106,6 +107,7 @@ def test_the_backend_client_reaches_the_shared_cache_only(user_pool: dict[str, A
     assert "ClientSecret" in backend
     assert call("cache_set", claims) == 200
     assert call("get_user_actions", claims, user_id="123") == 403
+    assert [call(f"user_cache_{verb}", claims, user_id="123") for verb in ("set", "get", "delete")] == [403] * 3
     assert call("health_info", claims) == 403
 
 

@@ -7,7 +7,7 @@ import pytest
 import redis
 
 from tests.catalogue import EVENT_FILES, HTTP_OPERATIONS, OPERATIONS, Operation, seed, target
-from tests.support import invoke, load_event, with_body
+from tests.support import invoke, load_event, with_body, with_path
 
 
 def test_log_action_stores_an_entry_and_returns_it(fake_server: redis.Redis) -> None:
@@ -113,6 +113,18 @@ def test_user_cache_set_get_delete_round_trip_under_the_users_own_keys(fake_serv
     assert fake_server.exists("user:123:cache:prefs") == 0
     assert gone["statusCode"] == 404
     assert gone["json"]["message"] == "no cached value for prefs"  # the caller's key, not where it is stored
+
+
+def test_a_user_cache_key_named_like_the_action_log_leaves_the_log_alone(fake_server: redis.Redis) -> None:
+    invoke("log_action", load_event("log_action.json"))
+    event = load_event("user_cache_set.json")
+    event = with_path(event, event["rawPath"].replace("/prefs", "/actions"), userId="123", key="actions")
+
+    put = invoke("user_cache_set", event)
+
+    assert put["statusCode"] == 200
+    assert fake_server.llen("user:123:actions") == 1
+    assert fake_server.type("user:123:actions") == "list"
 
 
 def test_cache_values_are_stored_as_the_seeds_json_strings(fake_server: redis.Redis) -> None:
