@@ -20,6 +20,7 @@ from typing import Any
 from bench import cold, floors
 from bench.operations import Plan, handler_environment, template_function
 from bench.report import Results
+from dev.lambda_runtime import lambda_environment
 from dev.redis_server import LOOPBACK, RedisServer, RedisServerMissing
 from dev.template import REPO_ROOT
 
@@ -50,11 +51,10 @@ def machine_facts(redis_url: str) -> dict[str, str]:
 
 
 def run_worker(phase: str, plan: Plan, redis_url: str) -> Any:
-    """What a `bench.operations` process measured in `phase`: the layer from its source, every function's
-    environment (the template's Globals), the handlers' log lines to a file as Lambda's go to its log pipe."""
+    """What a `bench.operations` process measured in `phase`: the layer from its source, in the environment Lambda
+    gives a function of the template (as the cold starts get it), the handlers' log lines to a file."""
     function = template_function("log_action")
-    pythonpath = os.pathsep.join(map(str, [REPO_ROOT, *function.layer_dirs]))
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": pythonpath, **handler_environment(function, redis_url)}
+    env = lambda_environment(function, handler_environment(function, redis_url), [REPO_ROOT, *function.layer_dirs])
     with tempfile.TemporaryDirectory(prefix="actionlog-bench-") as workdir, open(Path(workdir) / "log", "w") as log:
         result = Path(workdir) / "result"
         command = [sys.executable, "-m", "bench.operations", phase, json.dumps(plan._asdict()), str(result)]

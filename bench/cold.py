@@ -21,7 +21,7 @@ from typing import NamedTuple, TextIO
 from bench import floors
 from bench.operations import OPERATIONS, Operation, Plan, handler_environment, quartiles, succeeded, template_function
 from dev.lambda_runtime import Emulator, runtime_dir
-from dev.template import REPO_ROOT, TEMPLATE_PATH, Function, load_template
+from dev.template import REPO_ROOT, SAM_PYTHON, TEMPLATE_PATH, Function, load_template
 
 FLOOR_APP = '''"""The floor of a cold start: import redis, then do one operation's Redis work with plain redis-py."""
 import os
@@ -44,7 +44,7 @@ def layer_id() -> str:
 def sam_build(build_dir: Path, architecture: str | None = None) -> Path:
     """What `sam build` ships (the layer with its .pyc, layers/actionlog/Makefile); the layer's native wheels for
     `architecture`, or for the template's (arm64) when None."""
-    sam = Path(os.environ.get("SAM_CLI") or REPO_ROOT / ".venv-sam" / "bin" / "sam")
+    sam = Path(os.environ.get("SAM_CLI") or SAM_PYTHON.with_name("sam"))
     if not sam.is_file():
         raise BuildUnavailable(f"no SAM CLI at {sam} (set SAM_CLI, or `make bench` installs it)")
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # the Makefile runs python3.13
