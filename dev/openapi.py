@@ -31,7 +31,8 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 from dev.template import REPO_ROOT, Function, Route, load_template
 
 if TYPE_CHECKING:
-    from actionlog.http import Documented, HttpOperation
+    from actionlog.documented import Documented
+    from actionlog.http import HttpOperation
     from actionlog.schema import Shape
     from actionlog.serverpod import ServerpodEndpoint
 
@@ -119,7 +120,8 @@ def build_document() -> Json:
     template = load_template()
     handlers = [(route, declaration(route.function)) for route in template.routes]
     # Importable now that the functions' layer is on the path (`python -m dev.openapi` does not put it there).
-    from actionlog.http import ErrorBody, HttpOperation
+    from actionlog.errors import ErrorBody
+    from actionlog.http import HttpOperation
 
     schemas = Schemas()
     schemas.ref(ErrorBody, "serialization")

@@ -13,7 +13,6 @@ from actionlog.settings import get_settings
 
 @operation(
     access=Access.CACHE,
-    path=CacheKeyPath,
     response=CacheDeleteResponse,
     errors={HTTPStatus.FORBIDDEN: "the key does not start with an allowed prefix"},
 )

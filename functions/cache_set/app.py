@@ -13,8 +13,6 @@ from actionlog.settings import get_settings
 
 @operation(
     access=Access.CACHE,
-    path=CacheKeyPath,
-    body=CachePut,
     response=CachePutResponse,
     errors={
         HTTPStatus.FORBIDDEN: "the key does not start with an allowed prefix",

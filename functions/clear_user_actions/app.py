@@ -7,7 +7,7 @@ from actionlog.models import ClearActionsResponse, UserPath
 from actionlog.redis_client import get_redis
 
 
-@operation(access=Access.OWNER, path=UserPath, response=ClearActionsResponse)
+@operation(access=Access.OWNER, response=ClearActionsResponse)
 def clear_user_actions(request: Request[UserPath]) -> ClearActionsResponse:
     cleared = actions.clear_actions(request.path.userId, redis=get_redis())
     return ClearActionsResponse(userId=request.path.userId, cleared=cleared)

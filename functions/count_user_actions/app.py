@@ -7,7 +7,7 @@ from actionlog.models import ActionCountResponse, UserPath
 from actionlog.redis_client import get_redis
 
 
-@operation(access=Access.OWNER, path=UserPath, response=ActionCountResponse)
+@operation(access=Access.OWNER, response=ActionCountResponse)
 def count_user_actions(request: Request[UserPath]) -> ActionCountResponse:
     count = actions.count_actions(request.path.userId, redis=get_redis())
     return ActionCountResponse(userId=request.path.userId, count=count)

@@ -4,13 +4,13 @@ from typing import Any
 
 from actionlog import actions
 from actionlog.auth import Access
+from actionlog.codec import entries_json
 from actionlog.errors import BadRequest, StoreUnavailable
-from actionlog.http import Fallback, Json, Request, operation
-from actionlog.models import DegradedUserActionsResponse, ReadQuery, UserActionsResponse, UserPath
+from actionlog.http import Fallback, Request, operation
+from actionlog.models import DEFAULT_READ_LIMIT, DegradedUserActionsResponse, ReadQuery, UserActionsResponse, UserPath
 from actionlog.redis_client import get_redis
+from actionlog.schema import Encoded
 from actionlog.settings import get_settings
-
-DEFAULT_LIMIT = 50
 
 
 def degraded_read(request: Request[UserPath, Any, Any], error: StoreUnavailable) -> DegradedUserActionsResponse:
@@ -20,22 +20,19 @@ def degraded_read(request: Request[UserPath, Any, Any], error: StoreUnavailable)
 
 @operation(
     access=Access.OWNER,
-    path=UserPath,
-    query=ReadQuery,
     response=UserActionsResponse,
     unavailable=Fallback(
         200, DegradedUserActionsResponse, degraded_read, "while Redis is unavailable: no entries, `degraded: true`"
     ),
 )
-def get_user_actions(request: Request[UserPath, ReadQuery, None]) -> Json:
+def get_user_actions(request: Request[UserPath, ReadQuery, None]) -> Encoded[UserActionsResponse]:
     user_id = request.path.userId
     max_entries = get_settings().actions_max_entries
-    limit = request.query.limit or min(DEFAULT_LIMIT, max_entries)
+    limit = request.query.limit or min(DEFAULT_READ_LIMIT, max_entries)
     if limit > max_entries:
         raise BadRequest(f"limit must be between 1 and {max_entries}")
     stored = actions.recent_actions(user_id, limit, redis=get_redis())
-    # A UserActionsResponse, written around the stored entries rather than decoded and encoded again.
-    return Json(f'{{"userId":"{user_id}","actions":{actions.entries_json(stored)},"count":{len(stored)}}}')
+    return UserActionsResponse.around(user_id, entries_json(stored), len(stored))
 
 
 lambda_handler = get_user_actions

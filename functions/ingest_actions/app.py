@@ -7,7 +7,6 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from actionlog.ingest import IngestBatch
 from actionlog.observability import lambda_entry
 from actionlog.redis_client import get_redis
-from actionlog.settings import get_settings
 
 # A batch whose every record failed is still a partial response listing them all, not an exception:
 # SQS redelivers exactly those records either way, and the function's error metric stays for real errors.
@@ -16,5 +15,5 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    batch = IngestBatch(get_redis, max_entries=get_settings().actions_max_entries)
+    batch = IngestBatch(get_redis)
     return process_partial_response(event, batch.log_message, processor, context)  # type: ignore[return-value]

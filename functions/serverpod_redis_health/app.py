@@ -2,6 +2,8 @@
 
 from actionlog import health
 from actionlog.auth import Access
+from actionlog.errors import StoreUnavailable
+from actionlog.http import Fallback
 from actionlog.models import Healthy, ServerInfo, Unhealthy
 from actionlog.redis_client import get_redis
 from actionlog.serverpod import Method, NoArguments, ServerpodEndpoint
@@ -12,6 +14,10 @@ def check(_: NoArguments) -> Healthy | Unhealthy:
     return health.check(redis=get_redis())
 
 
+def unhealthy(_: NoArguments, error: StoreUnavailable) -> Unhealthy:
+    return health.unavailable_report(error)
+
+
 def info(_: NoArguments) -> ServerInfo:
     return health.server_info(redis=get_redis())
 
@@ -19,7 +25,12 @@ def info(_: NoArguments) -> ServerInfo:
 lambda_handler = ServerpodEndpoint(
     "redisHealth",
     {
-        "check": Method(NoArguments, Access.PUBLIC, check, when_unavailable=health.unavailable_report),
+        "check": Method(
+            NoArguments,
+            Access.PUBLIC,
+            check,
+            unavailable=Fallback(200, Unhealthy, unhealthy, "while Redis is unavailable: the unhealthy report"),
+        ),
         "info": Method(NoArguments, Access.ADMIN, info),
     },
     access=Access.PUBLIC,

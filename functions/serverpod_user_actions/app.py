@@ -3,6 +3,7 @@
 from actionlog import actions
 from actionlog.auth import Access
 from actionlog.errors import StoreUnavailable
+from actionlog.http import Fallback
 from actionlog.redis_client import get_redis
 from actionlog.serverpod import (
     ClearUserActionsArgs,
@@ -17,7 +18,7 @@ from actionlog.settings import get_settings
 
 def log_action(args: LogActionArgs) -> bool:
     entries = actions.new_entries([args.as_action()])
-    actions.log_actions(args.userId, entries, max_entries=get_settings().actions_max_entries, redis=get_redis())
+    actions.log_actions(args.userId, entries, redis=get_redis())
     return True
 
 
@@ -27,14 +28,14 @@ def get_user_actions(args: GetUserActionsArgs) -> list[str]:
     return actions.recent_actions(args.userId, limit, redis=get_redis())
 
 
-def no_actions(error: StoreUnavailable) -> list[str]:
+def no_actions(args: GetUserActionsArgs, error: StoreUnavailable) -> list[str]:
     """The seed's graceful degradation: no entries while Redis is unavailable."""
     return []
 
 
 def log_batch_actions(args: LogBatchActionsArgs) -> bool:
     entries = actions.new_entries(args.as_actions())
-    actions.log_actions(args.userId, entries, max_entries=get_settings().actions_max_entries, redis=get_redis())
+    actions.log_actions(args.userId, entries, redis=get_redis())
     return True
 
 
@@ -47,7 +48,12 @@ lambda_handler = ServerpodEndpoint(
     "userActions",
     {
         "logAction": Method(LogActionArgs, Access.OWNER, log_action),
-        "getUserActions": Method(GetUserActionsArgs, Access.OWNER, get_user_actions, when_unavailable=no_actions),
+        "getUserActions": Method(
+            GetUserActionsArgs,
+            Access.OWNER,
+            get_user_actions,
+            unavailable=Fallback(200, list[str], no_actions, "while Redis is unavailable: no entries"),
+        ),
         "logBatchActions": Method(LogBatchActionsArgs, Access.OWNER, log_batch_actions),
         "clearUserActions": Method(ClearUserActionsArgs, Access.OWNER, clear_user_actions),
     },

@@ -8,7 +8,7 @@ from actionlog.models import CacheDeleteResponse, UserCacheKeyPath
 from actionlog.redis_client import get_redis
 
 
-@operation(access=Access.OWNER, path=UserCacheKeyPath, response=CacheDeleteResponse)
+@operation(access=Access.OWNER, response=CacheDeleteResponse)
 def user_cache_delete(request: Request[UserCacheKeyPath]) -> CacheDeleteResponse:
     deleted = cache.delete(user_cache_key(request.path.userId, request.path.key), redis=get_redis())
     return CacheDeleteResponse(key=request.path.key, deleted=deleted)

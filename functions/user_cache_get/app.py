@@ -12,7 +12,6 @@ from actionlog.redis_client import get_redis
 
 @operation(
     access=Access.OWNER,
-    path=UserCacheKeyPath,
     response=CacheGetResponse,
     errors={HTTPStatus.NOT_FOUND: "nothing is cached under the key"},
 )

@@ -12,8 +12,6 @@ from actionlog.redis_client import get_redis
 
 @operation(
     access=Access.OWNER,
-    path=UserCacheKeyPath,
-    body=CachePut,
     response=CachePutResponse,
     errors={HTTPStatus.REQUEST_ENTITY_TOO_LARGE: f"a value over {MAX_CACHE_VALUE_BYTES // 1024} KiB of JSON"},
 )

@@ -8,30 +8,26 @@ from redis.crc import key_slot
 from redis.exceptions import RedisClusterException
 
 from actionlog import actions, cache, health, keys
-from actionlog.actions import WriteOnce
+from actionlog.actions import WriteKey
 from actionlog.models import ActionIn
 from tests.cluster.helpers import USER_IDS
 
 ENTRIES = actions.new_entries([ActionIn(action="tap")])
 
 
-@given(
-    user_id=st.from_regex(keys.USER_ID_PATTERN, fullmatch=True),
-    # Wider than the real write ids (sqs:<message id>, http:<operation>:<Idempotency-Key>): even braces after
-    # the hash tag cannot move the marker, since only the first {...} of a key is hashed.
-    write_id=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=140),
-)
-def test_a_write_marker_shares_the_slot_of_its_users_list(user_id: str, write_id: str) -> None:
-    marker = keys.write_marker_key(user_id, write_id)
+@given(user_id=st.from_regex(keys.USER_ID_PATTERN, fullmatch=True))
+def test_a_users_receipts_share_the_slot_of_their_list(user_id: str) -> None:
+    slot = key_slot(keys.actions_key(user_id).encode())
 
-    assert key_slot(marker.encode()) == key_slot(keys.actions_key(user_id).encode())
+    assert key_slot(keys.receipts_key(user_id).encode()) == slot
+    assert key_slot(keys.receipt_expiries_key(user_id).encode()) == slot
 
 
 @pytest.mark.redis_server
 def test_a_marker_outside_the_lists_slot_would_be_refused(cluster_handlers: redis.RedisCluster) -> None:
     # The control for the test below: without the hash tag the keyed write cannot run on a cluster at all.
     script = cluster_handlers.register_script("return redis.call('LPUSH', KEYS[1], ARGV[1])")
-    untagged_marker = "actionlog:written:user:123:actions:sqs:m-1"
+    untagged_marker = "actionlog:receipts:user:123:actions"
     assert key_slot(untagged_marker.encode()) != key_slot(b"user:123:actions")
 
     with pytest.raises(RedisClusterException, match="same key slot"):
@@ -42,10 +38,8 @@ def test_a_marker_outside_the_lists_slot_would_be_refused(cluster_handlers: redi
 @pytest.mark.parametrize("user_id", USER_IDS)
 def test_every_multi_key_operation_stays_in_one_slot(cluster_handlers: redis.RedisCluster, user_id: str) -> None:
     # Any CROSSSLOT (from the server, or redis-py's own check before sending) would raise here.
-    actions.log_actions(user_id, ENTRIES, max_entries=100, redis=cluster_handlers)
-    written = actions.log_actions(
-        user_id, ENTRIES, max_entries=100, redis=cluster_handlers, once=WriteOnce(write_id="sqs:m-1", receipt="m-1")
-    )
+    actions.log_actions(user_id, ENTRIES, redis=cluster_handlers)
+    written = actions.log_actions(user_id, ENTRIES, key=WriteKey("sqs", "m-1"), redis=cluster_handlers)
     cache.put("cache:profile:456", "dark", 60, redis=cluster_handlers)
     cached = cache.get("cache:profile:456", redis=cluster_handlers)
     report = health.check(redis=cluster_handlers)
@@ -54,6 +48,9 @@ def test_every_multi_key_operation_stays_in_one_slot(cluster_handlers: redis.Red
     assert cached is not None
     assert cached.ttl_seconds == 60
     assert report.status == "ok"
-    # The marker and the list were written side by side on the node that owns the user's slot.
+    # The receipts and the list were written side by side on the node that owns the user's slot.
     node = cluster_handlers.get_node_from_key(keys.actions_key(user_id))  # type: ignore[no-untyped-call]
-    assert node.redis_connection.exists(keys.actions_key(user_id), keys.write_marker_key(user_id, "sqs:m-1")) == 2
+    user_keys = (keys.actions_key(user_id), keys.receipts_key(user_id), keys.receipt_expiries_key(user_id))
+    assert node.redis_connection.exists(*user_keys) == 3
+    assert actions.clear_actions(user_id, redis=cluster_handlers)
+    assert node.redis_connection.exists(*user_keys) == 0

@@ -77,7 +77,7 @@ def test_redis_stalling_mid_sqs_batch_reports_exactly_the_unwritten_records(
     configure,  # type: ignore[no-untyped-def]
 ) -> None:
     event = sqs_batch(*({"userId": "123", "action": f"a{n}"} for n in range(8)))
-    real_redis.script_load(actions.LOG_ONCE_SCRIPT)  # one request per record after the connection handshake
+    real_redis.script_load(actions.LOG_SCRIPT)  # one request per record after the connection handshake
     with FlakyProxy(session_redis_server.port, cut_after_requests=6, failure="stall") as proxy:
         configure(REDIS_URL=proxy.url)
         started = time.monotonic()

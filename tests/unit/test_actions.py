@@ -2,8 +2,9 @@ import json
 
 import fakeredis
 
-from actionlog import actions
+from actionlog import actions, codec
 from actionlog.models import ActionIn
+from actionlog.settings import Settings
 
 
 def entries(*names: str) -> list[bytes]:
@@ -15,14 +16,14 @@ def stored_actions(redis: fakeredis.FakeRedis, user_id: str = "123") -> list[str
 
 
 def test_logged_actions_are_read_newest_first(fake_redis: fakeredis.FakeRedis) -> None:
-    actions.log_actions("123", entries("login"), max_entries=100, redis=fake_redis)
-    actions.log_actions("123", entries("view_profile"), max_entries=100, redis=fake_redis)
+    actions.log_actions("123", entries("login"), redis=fake_redis)
+    actions.log_actions("123", entries("view_profile"), redis=fake_redis)
 
     assert stored_actions(fake_redis) == ["view_profile", "login"]
 
 
 def test_a_batch_is_given_oldest_first_and_stored_newest_first(fake_redis: fakeredis.FakeRedis) -> None:
-    logged = actions.log_actions("123", entries("a", "b", "c"), max_entries=100, redis=fake_redis)
+    logged = actions.log_actions("123", entries("a", "b", "c"), redis=fake_redis)
 
     assert logged.count == 3
     assert stored_actions(fake_redis) == ["c", "b", "a"]
@@ -37,20 +38,22 @@ def test_each_entry_of_a_batch_has_an_id_of_its_own() -> None:
 
 def test_the_list_is_capped_keeping_the_newest(fake_redis: fakeredis.FakeRedis) -> None:
     for number in range(7):
-        actions.log_actions("123", entries(f"a{number}"), max_entries=5, redis=fake_redis)
-    actions.log_actions("123", entries("b0", "b1", "b2"), max_entries=5, redis=fake_redis)
+        actions.log_actions("123", entries(f"a{number}"), settings=Settings(actions_max_entries=5), redis=fake_redis)
+    actions.log_actions("123", entries("b0", "b1", "b2"), settings=Settings(actions_max_entries=5), redis=fake_redis)
 
     assert stored_actions(fake_redis) == ["b2", "b1", "b0", "a6", "a5"]
 
 
 def test_a_batch_larger_than_the_cap_keeps_its_newest(fake_redis: fakeredis.FakeRedis) -> None:
-    actions.log_actions("123", entries(*(f"n{i}" for i in range(10))), max_entries=3, redis=fake_redis)
+    actions.log_actions(
+        "123", entries(*(f"n{i}" for i in range(10))), settings=Settings(actions_max_entries=3), redis=fake_redis
+    )
 
     assert stored_actions(fake_redis) == ["n9", "n8", "n7"]
 
 
 def test_recent_actions_returns_at_most_limit_stored_strings(fake_redis: fakeredis.FakeRedis) -> None:
-    actions.log_actions("123", entries("a", "b", "c"), max_entries=100, redis=fake_redis)
+    actions.log_actions("123", entries("a", "b", "c"), redis=fake_redis)
 
     recent = actions.recent_actions("123", 2, redis=fake_redis)
 
@@ -58,13 +61,13 @@ def test_recent_actions_returns_at_most_limit_stored_strings(fake_redis: fakered
 
 
 def test_users_do_not_share_a_log(fake_redis: fakeredis.FakeRedis) -> None:
-    actions.log_actions("1", entries("mine"), max_entries=100, redis=fake_redis)
+    actions.log_actions("1", entries("mine"), redis=fake_redis)
 
     assert actions.recent_actions("2", 10, redis=fake_redis) == []
 
 
 def test_clear_says_whether_there_was_a_log(fake_redis: fakeredis.FakeRedis) -> None:
-    actions.log_actions("123", entries("a"), max_entries=100, redis=fake_redis)
+    actions.log_actions("123", entries("a"), redis=fake_redis)
 
     assert actions.clear_actions("123", redis=fake_redis) is True
     assert actions.clear_actions("123", redis=fake_redis) is False
@@ -74,13 +77,13 @@ def test_clear_says_whether_there_was_a_log(fake_redis: fakeredis.FakeRedis) -> 
 def test_entries_written_by_the_seed_read_back_unchanged() -> None:
     seed_entry = '{"action":"login","timestamp":"2025-10-15T14:20:00Z","metadata":{"device":"android"}}'
 
-    entry = actions.decode_entry(seed_entry)
+    entry = codec.decode_entry(seed_entry)
 
     assert entry.to_python() == json.loads(seed_entry)
 
 
 def test_an_entry_that_is_not_json_is_returned_raw_rather_than_failing_the_read() -> None:
-    entry = actions.decode_entry("{action: 'login', timestamp: '2025-10-15'}")
+    entry = codec.decode_entry("{action: 'login', timestamp: '2025-10-15'}")
 
     assert entry.to_python()["raw"] == "{action: 'login', timestamp: '2025-10-15'}"
 
@@ -88,14 +91,14 @@ def test_an_entry_that_is_not_json_is_returned_raw_rather_than_failing_the_read(
 def test_entries_json_reuses_well_formed_entries_as_stored() -> None:
     stored = [entry.decode() for entry in entries("b", "a")]
 
-    assert actions.entries_json(stored) == "[" + ",".join(stored) + "]"
+    assert codec.entries_json(stored) == "[" + ",".join(stored) + "]"
 
 
 def test_entries_json_rebuilds_entries_of_other_shapes_into_the_contracts_shape() -> None:
     seed_without_metadata = '{"action":"login","timestamp":"2025-10-15T14:20:00Z"}'
     not_json = "{action: 'login', timestamp: '2025-10-15'}"
 
-    decoded = json.loads(actions.entries_json([seed_without_metadata, not_json, "[1, 2]"]))
+    decoded = json.loads(codec.entries_json([seed_without_metadata, not_json, "[1, 2]"]))
 
     assert decoded[0] == {"action": "login", "timestamp": "2025-10-15T14:20:00Z", "metadata": {}}
     assert decoded[1] == {"action": "", "timestamp": "", "metadata": {}, "raw": not_json}
@@ -103,4 +106,4 @@ def test_entries_json_rebuilds_entries_of_other_shapes_into_the_contracts_shape(
 
 
 def test_entries_json_of_nothing_is_an_empty_array() -> None:
-    assert actions.entries_json([]) == "[]"
+    assert codec.entries_json([]) == "[]"

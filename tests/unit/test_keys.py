@@ -17,11 +17,12 @@ def test_user_ids_that_could_escape_the_namespace_are_refused(user_id: str) -> N
         keys.actions_key(user_id)
 
 
-def test_a_write_marker_shares_the_hash_slot_of_its_users_list() -> None:
-    marker = keys.write_marker_key("123", "msg-1")
+def test_a_users_receipts_share_the_hash_slot_of_their_list() -> None:
+    slot = key_slot(keys.actions_key("123").encode())
 
-    assert key_slot(marker.encode()) == key_slot(keys.actions_key("123").encode())
-    assert marker != keys.write_marker_key("123", "msg-2")
+    assert key_slot(keys.receipts_key("123").encode()) == slot
+    assert key_slot(keys.receipt_expiries_key("123").encode()) == slot
+    assert keys.receipts_key("123") != keys.receipts_key("1234")
 
 
 @pytest.mark.parametrize("key", ["session:abc123", "cache:profile:456", "session:a.b-c_d"])

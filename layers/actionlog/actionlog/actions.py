@@ -1,71 +1,106 @@
 """The per-user action log: `user:<id>:actions`, a list of JSON entries, newest first, capped.
 
-Every write is one atomic round trip, so no reader sees the list over its cap and no concurrent writer
-loses an entry that should stay: a plain write is MULTI/LPUSH/LTRIM/EXEC; a keyed write (an SQS message
-id, an HTTP Idempotency-Key) is one Lua script that also records the key. `log_actions` is the one write
-path of every entry point (REST, Serverpod, SQS), and counts what it logged.
+`log_actions` is the one write path of every entry point (REST, Serverpod, SQS): one atomic round trip, one Lua
+script, so no reader sees the list over its cap and no concurrent writer loses an entry that should stay. A keyed
+write (an HTTP Idempotency-Key, an SQS message id) checks and records its receipt in the same script, so the check,
+the write and the record cannot be separated by a crash or a lost reply.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pydantic_core
+from redis.commands.core import Script
 
 from actionlog import keys
+from actionlog.codec import refuse_unstorable, utc_timestamp
 from actionlog.errors import Unprocessable, translate_store_errors
-from actionlog.models import MAX_METADATA_BYTES, ActionEntry, ActionIn, refuse_unstorable, utc_timestamp
+from actionlog.models import MAX_METADATA_BYTES, ActionIn
 from actionlog.observability import count
 from actionlog.redis_client import RedisClient
+from actionlog.schema import Encoded
+from actionlog.settings import Settings, get_settings
 
-# Why a script and not Powertools' idempotency utility: Powertools writes its "in progress" and
-# "completed" records in separate round trips around the write. A Lambda that dies, or a reply that is
-# lost, between the LPUSH and the "completed" record leaves the write done but unrecorded, and the
-# redelivered message is logged twice. Here the check, the write and the record are one atomic step.
-# The marker is set last, so a failing LPUSH (which aborts the script) leaves no marker behind, and the
-# marker shares the list's hash slot (see keys.py), so the script also runs on Redis Cluster.
-LOG_ONCE_SCRIPT = """
-local done = redis.call('GET', KEYS[2])
-if done then
-  return {0, done}
+# Why a script and not Powertools' idempotency utility: Powertools writes its "in progress" and "completed" records
+# in separate round trips around the write. A Lambda that dies, or a reply that is lost, between the LPUSH and the
+# "completed" record leaves the write done but unrecorded, and the redelivered message is logged twice. Here the
+# check, the write and the receipt are one atomic step; a failing LPUSH (which aborts the script) leaves no receipt.
+#
+# A user's receipts live in one HASH (write id -> receipt) beside a ZSET of their expiry times, both in the list's
+# hash slot (keys.py), so the script runs on Redis Cluster too, and everything a user's writes leave behind is
+# found from the user id alone. Each keyed write first drops a bounded number of expired receipts.
+#
+# KEYS: the list, the receipts, their expiries.
+# ARGV: the cap, the write id ('' for a write without a key), the receipt, its lifetime in ms, the entries (oldest
+# first). Returns {1} when the entries were logged, {0, receipt} when the write id had been written before.
+LOG_SCRIPT = """
+local keyed = ARGV[2] ~= ''
+local expiry
+if keyed then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
+  if #expired > 0 then
+    redis.call('HDEL', KEYS[2], unpack(expired))
+    redis.call('ZREM', KEYS[3], unpack(expired))
+  end
+  local first = redis.call('HGET', KEYS[2], ARGV[2])
+  if first and tonumber(redis.call('ZSCORE', KEYS[3], ARGV[2]) or 0) > now then
+    return {0, first}
+  end
+  expiry = now + tonumber(ARGV[4])
 end
-redis.call('LPUSH', KEYS[1], unpack(ARGV, 4))
+redis.call('LPUSH', KEYS[1], unpack(ARGV, 5))
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-redis.call('SET', KEYS[2], ARGV[3], 'EX', tonumber(ARGV[2]))
-return {1, ARGV[3]}
+if keyed then
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  redis.call('ZADD', KEYS[3], expiry, ARGV[2])
+  redis.call('PEXPIREAT', KEYS[2], expiry)
+  redis.call('PEXPIREAT', KEYS[3], expiry)
+end
+return {1}
 """
+_LOG = Script(None, LOG_SCRIPT.encode())  # type: ignore[arg-type]  # the client is given at each call
 
-WRITE_MARKER_TTL_SECONDS = 24 * 60 * 60
+RECEIPT_TTL_SECONDS = 24 * 60 * 60
 _ID_BYTES = 16  # 128 random bits, as uuid4 gives
+_FINGERPRINT_LENGTH = 64  # a SHA-256 in hex
 
 
-class WriteOnce(NamedTuple):
-    """Makes a write keyed: at most once per `write_id` within `ttl_seconds`.
+class WriteKey(NamedTuple):
+    """What makes a write keyed: done at most once per key within RECEIPT_TTL_SECONDS.
 
-    `receipt` is recorded with the key and handed back to every later write with the same key, e.g. the first
-    HTTP response, so that a retried request gets the answer of the first.
+    `scope` separates the kinds of write (an HTTP operation's name, `sqs`), so the same key on another route is
+    another write; `request` is the request as sent (an HTTP body), and the same key with another request is refused.
     """
 
-    write_id: str
-    receipt: str
-    ttl_seconds: int = WRITE_MARKER_TTL_SECONDS
+    scope: str
+    key: str
+    request: str = ""
+
+    @property
+    def write_id(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+    def receipt(self, response: Encoded[Any] | None) -> str:
+        """What the receipt keeps: the request's fingerprint, then the answer a repeat gets again, byte for byte."""
+        fingerprint = hashlib.sha256(self.request.encode()).hexdigest()
+        return fingerprint + (response.json if response is not None else "")
 
 
 @dataclass(frozen=True, slots=True)
 class Logged:
-    """The outcome of a write."""
+    """The outcome of a write: how many entries it logged (0 when it was a repeat) and its answer."""
 
-    count: int  # entries logged now: 0 when a keyed write was done before
-    receipt: str | None = None  # a keyed write's receipt, as its first write recorded it
-
-    @property
-    def replayed(self) -> bool:
-        return self.receipt is not None and self.count == 0
+    count: int
+    response: Encoded[Any] | None  # the answer of this write, or of the first write when it is a repeat
+    replayed: bool = False
 
 
 def new_entries(actions: Sequence[ActionIn], *, now: datetime | None = None) -> list[bytes]:
@@ -98,29 +133,40 @@ def new_entries(actions: Sequence[ActionIn], *, now: datetime | None = None) -> 
 
 @translate_store_errors
 def log_actions(
-    user_id: str, entries: Sequence[bytes], *, max_entries: int, redis: RedisClient, once: WriteOnce | None = None
+    user_id: str,
+    entries: Sequence[bytes],
+    *,
+    redis: RedisClient,
+    response: Encoded[Any] | None = None,
+    key: WriteKey | None = None,
+    settings: Settings | None = None,
 ) -> Logged:
-    """Push stored `entries` (oldest first) onto the user's list, trim it to `max_entries`, count ActionsLogged.
+    """Push stored `entries` (oldest first) onto the user's list, trimmed to its cap, and count ActionsLogged.
 
-    With `once`, nothing is logged when its key was written before: the first write's receipt comes back instead.
+    With `key`, nothing is logged when the key was written before: the first write's `response` comes back instead
+    (422 when the key came with another request). The cap is the settings' `actions_max_entries`.
     """
-    key = keys.actions_key(user_id)
-    if once is None:
-        with redis.pipeline(transaction=True) as pipe:
-            pipe.lpush(key, *entries)
-            pipe.ltrim(key, 0, max_entries - 1)
-            pipe.execute()
-        logged = Logged(count=len(entries))
-    else:
-        script = redis.register_script(LOG_ONCE_SCRIPT)
-        first, receipt = script(
-            keys=[key, keys.write_marker_key(user_id, once.write_id)],
-            args=[max_entries, once.ttl_seconds, once.receipt, *entries],
-        )
-        logged = Logged(count=len(entries) if first else 0, receipt=receipt)
-    if logged.count:
-        count("ActionsLogged", logged.count)
-    return logged
+    settings = settings or get_settings()
+    receipt = key.receipt(response) if key is not None else ""
+    logged, *first = _LOG(
+        keys=[keys.actions_key(user_id), keys.receipts_key(user_id), keys.receipt_expiries_key(user_id)],
+        args=[
+            settings.actions_max_entries,
+            key.write_id if key is not None else "",
+            receipt,
+            RECEIPT_TTL_SECONDS * 1000,
+            *entries,
+        ],
+        client=redis,
+    )
+    if logged:
+        count("ActionsLogged", len(entries))
+        return Logged(len(entries), response)
+    [stored] = first
+    if stored[:_FINGERPRINT_LENGTH] != receipt[:_FINGERPRINT_LENGTH]:
+        raise Unprocessable("this Idempotency-Key was already used with a different request body")
+    answer = Encoded(response.shape, stored[_FINGERPRINT_LENGTH:]) if response is not None else None
+    return Logged(0, answer, replayed=True)
 
 
 @translate_store_errors
@@ -132,63 +178,13 @@ def recent_actions(user_id: str, limit: int, *, redis: RedisClient) -> list[str]
 
 @translate_store_errors
 def clear_actions(user_id: str, *, redis: RedisClient) -> bool:
-    """Delete the user's list; True when there was one."""
-    deleted: int = redis.delete(keys.actions_key(user_id))
-    return deleted > 0
-
-
-def entries_json(stored: Sequence[str]) -> str:
-    """The stored entries as one JSON array, newest first, reusing the stored text.
-
-    Decoding 50 entries into models and encoding them again was most of a read (bench/RESULTS.md). The array is
-    parsed once, with pydantic-core's parser, to check that it holds exactly the stored entries and that each is
-    a well-formed entry; only when it does not (the seed's older shapes, text that is not JSON) is each entry
-    looked at, and the odd ones rebuilt.
-    """
-    text = "[" + ",".join(stored) + "]"
-    try:
-        parsed = pydantic_core.from_json(text, allow_inf_nan=False)
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, list) and len(parsed) == len(stored) and all(map(_well_formed, parsed)):
-        return text
-    return "[" + ",".join(_entry_json(entry) for entry in stored) + "]"
-
-
-def _well_formed(entry: object) -> bool:
-    return (
-        isinstance(entry, dict)
-        and isinstance(entry.get("action"), str)
-        and isinstance(entry.get("timestamp"), str)
-        and isinstance(entry.get("metadata"), dict)
-        and isinstance(entry.get("id", ""), str)
-    )
-
-
-def _entry_json(stored: str) -> str:
-    try:
-        parsed = pydantic_core.from_json(stored, allow_inf_nan=False)
-    except ValueError:
-        parsed = None
-    if _well_formed(parsed):
-        return stored
-    return decode_entry(stored).to_json()
-
-
-def decode_entry(stored: str) -> ActionEntry:
-    """An entry as stored, read back. An entry that is not an Actionlog/seed JSON object is kept as `raw`."""
-    try:
-        return ActionEntry.validate_json(stored)
-    except ValueError:
-        pass
-    try:
-        legacy = json.loads(stored)
-    except ValueError:
-        legacy = None
-    action = legacy.get("action") if isinstance(legacy, dict) else None
-    return ActionEntry.validate_python(
-        {"action": action if isinstance(action, str) else "", "timestamp": "", "raw": stored}
-    )
+    """Delete the user's list and the receipts of its keyed writes, which hold copies of its entries; True when
+    there was a list."""
+    with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(keys.actions_key(user_id))
+        pipe.delete(keys.receipts_key(user_id), keys.receipt_expiries_key(user_id))
+        deleted, _ = pipe.execute()
+    return bool(deleted)
 
 
 @translate_store_errors

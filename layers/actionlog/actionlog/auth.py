@@ -1,4 +1,4 @@
-"""The authorisation rules of CONTRACT section 4, applied to the JWT claims API Gateway passes on."""
+"""Who may use which route (docs/auth.md), applied to the JWT claims API Gateway passes on."""
 
 from __future__ import annotations
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from actionlog.codec import encode_json
 from actionlog.errors import NotFound, PayloadTooLarge, translate_store_errors
-from actionlog.models import MAX_CACHE_VALUE_BYTES, encode_json
+from actionlog.models import MAX_CACHE_VALUE_BYTES
 from actionlog.observability import count
 from actionlog.redis_client import RedisClient
 

@@ -1,12 +1,30 @@
-"""One error hierarchy for Actionlog. Each error knows its HTTP status; http.py maps them in one place."""
+"""One error hierarchy for Actionlog, and the body every error answers. Each error knows its HTTP status; http.py
+maps them to answers in one place."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, ClassVar
 
 from redis import exceptions as redis_errors
+
+from actionlog.schema import Doc, Shape, field
+
+
+class ValidationProblem(Shape):
+    """One problem with the request; never echoes the rejected input."""
+
+    location: Annotated[list[str], Doc('e.g. ["body", "action"]')]
+    type: Annotated[str, Doc("pydantic-core's error type, e.g. string_too_long")]
+    message: str
+
+
+class ErrorBody(Shape):
+    """Every error Actionlog answers."""
+
+    message: Annotated[str, Doc("What went wrong, for a human")]
+    errors: list[ValidationProblem] | None = field(default=None, omit_if_none=True)
 
 
 class ActionlogError(Exception):
@@ -41,6 +59,20 @@ class Unprocessable(ActionlogError):
 
 class PayloadTooLarge(ActionlogError):
     http_status = 413
+
+
+class InvalidRequest(ActionlogError):
+    """A request that breaks its schema (400 or 422): pydantic's problems, by location, without the rejected input."""
+
+    def __init__(self, status: int, where: str, problems: Sequence[Any]) -> None:
+        self.problems = [
+            ValidationProblem(
+                location=[where, *map(str, problem["loc"])], type=problem["type"], message=str(problem["msg"])
+            )
+            for problem in problems
+        ]
+        super().__init__("; ".join(f"{'.'.join(problem.location)}: {problem.message}" for problem in self.problems))
+        self.http_status = status  # type: ignore[misc]
 
 
 class ConfigurationError(ActionlogError):

@@ -1,154 +1,115 @@
 """The one-operation HTTP adapter: each API function declares its operation here, once, and API Gateway routes.
 
 A function under `functions/` serves the routes `template.yaml` gives it, so it needs no router of its own. It
-declares what its operation is:
+declares what its operation is, and its handler's signature says what it reads:
 
-    @operation(access=Access.OWNER, path=UserPath, body=ActionIn, status=HTTPStatus.CREATED,
-               response=LogActionResponse, idempotency_key=True)
-    def log_action(request: Request[UserPath, None, ActionIn]) -> Answer: ...
+    @operation(access=Access.OWNER, status=HTTPStatus.CREATED, response=LogActionResponse, idempotency_key=True)
+    def log_action(request: Request[UserPath, None, ActionIn]) -> Logged: ...
 
     lambda_handler = log_action
 
-and the adapter does the rest, the same way for every operation:
+`Request[path, query, body]` names the shapes of the path parameters, the query and the body (None: none); with
+Access.OWNER the path shape names the owner's field (`OWNER`). The adapter does the rest, the same way for every
+operation and, through the same functions, for the Serverpod endpoints (actionlog.serverpod):
 
-1. admission: a body of at most 1 MiB, UTF-8, read as JSON whatever its Content-Type (curl -d says form data);
+1. admission (`admit`): a body of at most MAX_BODY_BYTES, UTF-8, read as JSON whatever its Content-Type;
 2. authorisation, before validation, as API Gateway's authorizer would (401/403 win over a bad body);
-3. strict validation of path, query, Idempotency-Key and body with pydantic (400 for a malformed path, query,
+3. strict validation of path, query, Idempotency-Key and body with pydantic-core (400 for a malformed path, query,
    header or JSON text; 422 for JSON that breaks the body's schema; never coerced);
-4. the call, and the response encoded with pydantic-core;
-5. errors mapped to statuses in one place (`errors.py` gives each its status), JSON bodies with a `message`; a
-   Redis failure recorded once (`redis_client.report_failure`) and answered with the operation's fallback or a
-   503, and every 503 given its Retry-After here;
+4. the call (`attempt`): Redis being unavailable is answered with the operation's fallback, or a 503;
+5. the answer encoded once, from the declared response shape; errors mapped to statuses in one place (`errors.py`
+   gives each its status), JSON bodies with a `message`, every 503 with its Retry-After;
 6. the request id as the logs' correlation id, and the invocation's metrics flushed as one EMF line.
 
-The same declarations are read by `dev/openapi.py` (the OpenAPI document), the tests' matrices and the README.
+The same declarations are read by `dev/openapi.py` (the OpenAPI document) and the tests' matrices.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+import typing
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic_core import ValidationError
 
-from actionlog import actions
-from actionlog.actions import WriteOnce
+from actionlog.actions import Logged, WriteKey
 from actionlog.auth import Access, Caller, authorize
-from actionlog.errors import ActionlogError, BadRequest, PayloadTooLarge, StoreUnavailable, Unprocessable
+from actionlog.errors import (
+    ActionlogError,
+    BadRequest,
+    ErrorBody,
+    InvalidRequest,
+    PayloadTooLarge,
+    StoreUnavailable,
+)
+from actionlog.models import MAX_BODY_BYTES
 from actionlog.observability import begin_invocation, flushing_metrics, logger
-from actionlog.redis_client import RedisClient, report_failure
-from actionlog.schema import Doc, Shape, field
+from actionlog.redis_client import report_failure
+from actionlog.schema import Encoded, Shape
 from actionlog.settings import get_settings
 
-MAX_BODY_BYTES = 1024 * 1024
+if TYPE_CHECKING:
+    from actionlog.documented import Documented
+
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_.:-]{1,128}$"
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-class Json(str):
-    """Text that already is the JSON of a response body (e.g. stored entries, written around without decoding)."""
-
-
 class Answer(NamedTuple):
-    """A response: its status, its body (a shape, JSON text, or any JSON-able value) and extra headers."""
+    """A response: its status, its body (a shape, a shape's encoded JSON, or any JSON-able value), extra headers."""
 
     status: int
     body: Any
     headers: Mapping[str, str] = {}
 
 
-class ValidationProblem(Shape):
-    """One problem with the request; never echoes the rejected input."""
-
-    location: Annotated[list[str], Doc('e.g. ["body", "action"]')]
-    type: Annotated[str, Doc("pydantic-core's error type, e.g. string_too_long")]
-    message: str
-
-
-class ErrorBody(Shape):
-    """Every error Actionlog answers."""
-
-    message: Annotated[str, Doc("What went wrong, for a human")]
-    errors: list[ValidationProblem] | None = field(default=None, omit_if_none=True)
-
-
-class Fallback[R: Shape](NamedTuple):
-    """What an operation answers instead of a 503 error body when Redis is unavailable."""
+class Fallback[R](NamedTuple):
+    """What an endpoint answers instead of a 503 error body when Redis is unavailable."""
 
     status: HTTPStatus
-    model: type[R]  # documents the answer
-    answer: Callable[[Request[Any, Any, Any], StoreUnavailable], R]
+    model: Any  # documents the answer: a shape, or another type (a Serverpod method's list)
+    answer: Callable[[Any, StoreUnavailable], R]  # from what the call was given (a Request, a method's arguments)
     description: str
-
-
-class Documented(NamedTuple):
-    """A response an operation can give, as the OpenAPI document describes it."""
-
-    description: str
-    models: tuple[Any, ...]  # its body is one of these: shapes, or other types (a Serverpod method's `bool`)
-    headers: tuple[str, ...] = ()
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def retry_after(status: HTTPStatus) -> tuple[str, ...]:
-    """The headers a response of `status` carries: every 503 says when to retry (see `proxy_response`)."""
-    return ("Retry-After",) if status == HTTPStatus.SERVICE_UNAVAILABLE else ()
 
 
 class Request[P = None, Q = None, B = None]:
     """A validated request, as the operation's handler receives it."""
 
-    __slots__ = ("body", "idempotency_key", "operation", "path", "query", "text")
+    __slots__ = ("body", "idempotency", "path", "query")
 
-    def __init__(
-        self,
-        operation: HttpOperation,
-        text: str,
-        path: P,
-        query: Q,
-        body: B,
-        idempotency_key: str | None,
-    ) -> None:
-        self.operation = operation
-        self.text = text  # the body as sent, decoded
+    def __init__(self, path: P, query: Q, body: B, idempotency: WriteKey | None) -> None:
         self.path = path
         self.query = query
         self.body = body
-        self.idempotency_key = idempotency_key
+        self.idempotency = idempotency  # the Idempotency-Key, for the operation and with the body as sent
 
-    def log_actions(self, user_id: str, entries: Sequence[bytes], response: Json, *, redis: RedisClient) -> Answer:
-        """Log `entries` through the one write path and answer `response`, once per Idempotency-Key when one was sent.
 
-        A key used before (within 24 hours, for the same user and operation) logs nothing and answers the first
-        response again, flagged `Idempotent-Replayed: true`; the same key with another body is refused (422) rather
-        than silently ignored.
-        """
-        max_entries = get_settings().actions_max_entries
-        status = self.operation.status
-        if self.idempotency_key is None:
-            actions.log_actions(user_id, entries, max_entries=max_entries, redis=redis)
-            return Answer(status, response)
-        fingerprint = hashlib.sha256(self.text.encode()).hexdigest()
-        once = WriteOnce(
-            write_id=f"http:{self.operation.name}:{self.idempotency_key}",
-            receipt=f'{{"request":"{fingerprint}","response":{response}}}',
-        )
-        logged = actions.log_actions(user_id, entries, max_entries=max_entries, redis=redis, once=once)
-        first = json.loads(logged.receipt or once.receipt)
-        if first["request"] != fingerprint:
-            raise Unprocessable("this Idempotency-Key was already used with a different request body")
-        replayed = {"Idempotent-Replayed": str(logged.replayed).lower()}
-        return Answer(status, first["response"] if logged.replayed else response, replayed)
+class Admitted(NamedTuple):
+    """A request's body text and its caller: what both adapters read before anything else."""
+
+    text: str
+    caller: Caller | None
+
+
+def admit(event: Mapping[str, Any]) -> Admitted:
+    return Admitted(body_text(event), Caller.from_event(event))
+
+
+def attempt[T](call: Callable[[T], Any], given: T, fallback: Fallback[Any] | None) -> Any:
+    """`call(given)`; when Redis is unavailable, the fallback's answer (the failure reported), else the error."""
+    try:
+        return call(given)
+    except StoreUnavailable as error:
+        if fallback is None:
+            raise
+        report_failure(error)
+        return Answer(fallback.status, fallback.answer(given, error))
 
 
 class HttpEndpoint:
@@ -171,10 +132,10 @@ class HttpEndpoint:
         except Exception:
             logger.exception("Unexpected error")
             answer = Answer(HTTPStatus.INTERNAL_SERVER_ERROR, ErrorBody(message="internal error"))
-        return proxy_response(answer)
+        return to_lambda_response(answer)
 
 
-type Result = Shape | Json | Answer
+type Result = Shape | Encoded[Any] | Logged | Answer
 
 
 class HttpOperation(HttpEndpoint):
@@ -185,9 +146,6 @@ class HttpOperation(HttpEndpoint):
         handle: Callable[[Request[Any, Any, Any]], Result],
         *,
         access: Access,
-        path: type[Shape] | None,
-        query: type[Shape] | None,
-        body: type[Shape] | None,
         status: HTTPStatus,
         response: type[Shape],
         errors: Mapping[HTTPStatus, str],
@@ -197,9 +155,10 @@ class HttpOperation(HttpEndpoint):
         self.handle = handle
         self.name = handle.__name__
         self.access = access
-        self.path = path
-        self.query = query
-        self.body = body
+        self.path, self.query, self.body = _request_shapes(handle)
+        self.owner: str | None = getattr(self.path, "OWNER", None) if access is Access.OWNER else None
+        if access is Access.OWNER and self.owner is None:
+            raise TypeError(f"{self.name}: an Access.OWNER operation's path shape names its OWNER field")
         self.status = status
         self.response = response
         self.errors = errors
@@ -209,71 +168,63 @@ class HttpOperation(HttpEndpoint):
 
     def responses(self) -> dict[HTTPStatus, Documented]:
         """Every response the operation can give: its success, its fallback, the adapter's errors and its own."""
+        from actionlog.documented import Documented, error_responses, retry_after, sentence  # documentation only
+
         success_headers = ("Idempotent-Replayed",) if self.idempotency_key else ()
         responses = {self.status: Documented(self.response.__doc__ or "", (self.response,), success_headers)}
-        errors = {HTTPStatus.BAD_REQUEST: "Malformed path, query, header or JSON body"}
-        if self.access is not Access.PUBLIC:
-            errors[HTTPStatus.UNAUTHORIZED] = "No token, or one the JWT authorizer refuses"
-        if self.access not in (Access.PUBLIC, Access.AUTHENTICATED):
-            errors[HTTPStatus.FORBIDDEN] = "The token's user or scopes may not use this route"
-        errors[HTTPStatus.REQUEST_ENTITY_TOO_LARGE] = f"Request body over {MAX_BODY_BYTES // 1024 // 1024} MiB"
+        unprocessable = None
         if self.body is not None:
-            errors[HTTPStatus.UNPROCESSABLE_ENTITY] = "The body is JSON but breaks the schema (see `errors`)"
+            unprocessable = "The body is JSON but breaks the schema (see `errors`)"
             if self.idempotency_key:
-                errors[HTTPStatus.UNPROCESSABLE_ENTITY] += ", or the Idempotency-Key was used with another body"
-        if self.unavailable is None:
-            errors[HTTPStatus.SERVICE_UNAVAILABLE] = "Redis is unavailable; retry after Retry-After seconds"
-        for status, meaning in self.errors.items():
-            errors[status] = f"{errors[status]}, or {meaning}" if status in errors else _sentence(meaning)
-        for status, meaning in errors.items():
-            responses[status] = Documented(meaning, (ErrorBody,), retry_after(status))
+                unprocessable += ", or the Idempotency-Key was used with another body"
+        responses |= error_responses(
+            {self.access},
+            malformed="Malformed path, query, header or JSON body",
+            forbidden="The token's user or scopes may not use this route",
+            unprocessable=unprocessable,
+            unavailable=self.unavailable is None,
+            own=self.errors,
+        )
         if self.unavailable is not None:
             fallback = self.unavailable
             known = responses.get(fallback.status)
             models = (*known.models, fallback.model) if known else (fallback.model,)
-            description = f"{known.description}; {fallback.description}" if known else _sentence(fallback.description)
+            description = f"{known.description}; {fallback.description}" if known else sentence(fallback.description)
             responses[fallback.status] = Documented(description, models, retry_after(fallback.status))
         return dict(sorted(responses.items()))
 
     def answer(self, event: Mapping[str, Any]) -> Answer:
         request = self.request(event)
-        try:
-            result = self.handle(request)
-        except StoreUnavailable as error:
-            if self.unavailable is None:
-                raise
-            report_failure(error)
-            return Answer(self.unavailable.status, self.unavailable.answer(request, error))
-        return result if isinstance(result, Answer) else Answer(self.status, result)
+        result = attempt(self.handle, request, self.unavailable)
+        if isinstance(result, Answer):
+            return result
+        if isinstance(result, Logged):
+            replayed = {} if request.idempotency is None else {"Idempotent-Replayed": str(result.replayed).lower()}
+            result, headers = result.response, replayed
+        else:
+            headers = {}
+        if isinstance(result, Encoded) and result.shape is not self.response:
+            raise TypeError(f"{self.name} answered {result.shape.__name__}, not its {self.response.__name__}")
+        return Answer(self.status, result, headers)
 
     def request(self, event: Mapping[str, Any]) -> Request[Any, Any, Any]:
         """Admit, authorise and validate: everything that happens before the handler, and before Redis."""
-        text = body_text(event)
-        caller = Caller.from_event(event)
+        text, caller = admit(event)
         path_parameters = event.get("pathParameters") or {}
-        authorize(self.access, caller, user_id=path_parameters.get("userId"), settings=get_settings())
-        key = self._idempotency_key(event) if self.idempotency_key else None
+        owner = path_parameters.get(self.owner) if self.owner is not None else None
+        authorize(self.access, caller, user_id=owner, settings=get_settings())
+        key = _idempotency_key(event) if self.idempotency_key else None
         path = None if self.path is None else _validated(self.path, path_parameters, "path")
         query_parameters = event.get("queryStringParameters") or {}
         query = None if self.query is None else _validated(self.query, query_parameters, "query")
         body = None if self.body is None else validated_body(self.body, text)
-        return Request(self, text, path, query, body, key)
-
-    @staticmethod
-    def _idempotency_key(event: Mapping[str, Any]) -> str | None:
-        key = (event.get("headers") or {}).get(IDEMPOTENCY_KEY_HEADER.lower())
-        if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
-            raise BadRequest("Idempotency-Key must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-'")
-        return key
+        return Request(path, query, body, None if key is None else WriteKey(self.name, key, text))
 
 
 def operation(
     *,
     access: Access,
     response: type[Shape],
-    path: type[Shape] | None = None,
-    query: type[Shape] | None = None,
-    body: type[Shape] | None = None,
     status: HTTPStatus = HTTPStatus.OK,
     errors: Mapping[HTTPStatus, str] | None = None,
     unavailable: Fallback[Any] | None = None,
@@ -283,16 +234,14 @@ def operation(
 
     `errors`: the error statuses the handler itself raises, and what they mean (the adapter adds its own: 400, 401,
     403, 413, 422 and 503, each where the declaration makes it possible). `unavailable`: the answer when Redis is
-    down, instead of 503. `idempotency_key`: the handler logs through `Request.log_actions`, which honours it.
+    down, instead of 503. `idempotency_key`: the handler logs with `request.idempotency` (actions.log_actions), and
+    the answer says whether it was replayed.
     """
 
     def declare(handle: Callable[[Request[Any, Any, Any]], Result]) -> HttpOperation:
         return HttpOperation(
             handle,
             access=access,
-            path=path,
-            query=query,
-            body=body,
             status=status,
             response=response,
             errors=errors or {},
@@ -303,7 +252,33 @@ def operation(
     return declare
 
 
+def _request_shapes(handle: Callable[..., Any]) -> tuple[Any, Any, Any]:
+    """The path, query and body shapes a handler's `Request[P, Q, B]` parameter names (None where it names none)."""
+    hints = typing.get_type_hints(handle)
+    [request] = [hint for name, hint in hints.items() if name != "return"]
+    shapes: list[Any] = [None if shape is type(None) else shape for shape in typing.get_args(request)]
+    shapes += [None] * (3 - len(shapes))
+    return shapes[0], shapes[1], shapes[2]
+
+
 # Admission and validation.
+
+
+def header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header, whatever the case of its name: API Gateway lower-cases names, `sam local` keeps a client's."""
+    headers = event.get("headers") or {}
+    lower = name.lower()
+    value = headers.get(lower)
+    if value is None:
+        value = next((value for key, value in headers.items() if key.lower() == lower), None)
+    return value if value is None else str(value)
+
+
+def _idempotency_key(event: Mapping[str, Any]) -> str | None:
+    key = header(event, IDEMPOTENCY_KEY_HEADER)
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise BadRequest("Idempotency-Key must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '.', ':' or '-'")
+    return key
 
 
 def body_text(event: Mapping[str, Any]) -> str:
@@ -347,27 +322,13 @@ def _validated[M: Shape](model: type[M], values: Mapping[str, Any], where: str) 
         raise InvalidRequest(HTTPStatus.BAD_REQUEST, where, problems) from None
 
 
-class InvalidRequest(ActionlogError):
-    """A request that breaks its schema: pydantic's problems, by location, without the rejected input."""
-
-    def __init__(self, status: HTTPStatus, where: str, problems: Sequence[Any]) -> None:
-        self.problems = [
-            ValidationProblem(
-                location=[where, *map(str, problem["loc"])], type=problem["type"], message=str(problem["msg"])
-            )
-            for problem in problems
-        ]
-        super().__init__("; ".join(f"{'.'.join(problem.location)}: {problem.message}" for problem in self.problems))
-        self.status = status
-
-
 # Responses.
 
 
 def error_answer(error: ActionlogError) -> Answer:
     """The answer to an error, by its status; a 5xx says no more than that, and is logged."""
     if isinstance(error, InvalidRequest):
-        return Answer(error.status, ErrorBody(message=error.message, errors=error.problems))
+        return Answer(error.http_status, ErrorBody(message=error.message, errors=error.problems))
     if isinstance(error, StoreUnavailable):
         return Answer(error.http_status, ErrorBody(message="the store is unavailable, retry later"))
     if error.http_status >= 500:
@@ -376,11 +337,11 @@ def error_answer(error: ActionlogError) -> Answer:
     return Answer(error.http_status, ErrorBody(message=error.message))
 
 
-def proxy_response(answer: Answer) -> dict[str, Any]:
-    """The HTTP API (payload format 2.0) response; every 503 says when to retry."""
+def to_lambda_response(answer: Answer) -> dict[str, Any]:
+    """The HTTP API (payload format 2.0) response the function returns; every 503 says when to retry."""
     body = answer.body
-    if isinstance(body, Json):
-        text = str(body)
+    if isinstance(body, Encoded):
+        text = body.json
     elif isinstance(body, Shape):
         text = body.to_json()
     else:

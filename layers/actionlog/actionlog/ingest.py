@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic_core import SchemaValidator, ValidationError
 
 from actionlog import actions
-from actionlog.actions import WriteOnce
+from actionlog.actions import WriteKey
 from actionlog.errors import StoreUnavailable, Unprocessable
 from actionlog.models import ActionIn, BatchIn, SeedUserId
 from actionlog.observability import logger
@@ -16,7 +16,7 @@ from actionlog.schema import core
 
 
 class ActionMessage(ActionIn, extra="forbid"):
-    """An SQS message carrying one action (CONTRACT section 5)."""
+    """An SQS message carrying one action."""
 
     userId: SeedUserId
 
@@ -41,9 +41,8 @@ class IngestBatch:
     Redis cannot push the invocation past its function timeout.
     """
 
-    def __init__(self, connect: Callable[[], RedisClient], *, max_entries: int) -> None:
+    def __init__(self, connect: Callable[[], RedisClient]) -> None:
         self._connect = connect
-        self._max_entries = max_entries
         self._unavailable: StoreUnavailable | None = None
 
     def log_message(self, record: SQSRecord) -> None:
@@ -51,11 +50,9 @@ class IngestBatch:
             raise StoreUnavailable("not attempted: Redis was unavailable earlier in this batch")
         message = _parse(record)
         entries = actions.new_entries([message] if isinstance(message, ActionMessage) else message.actions)
-        once = WriteOnce(write_id=f"sqs:{record.message_id}", receipt=record.message_id)
+        key = WriteKey("sqs", record.message_id)
         try:
-            logged = actions.log_actions(
-                message.userId, entries, max_entries=self._max_entries, redis=self._connect(), once=once
-            )
+            logged = actions.log_actions(message.userId, entries, key=key, redis=self._connect())
         except StoreUnavailable as error:
             self._unavailable = error
             report_failure(error)

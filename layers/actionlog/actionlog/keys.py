@@ -27,9 +27,14 @@ def actions_key(user_id: str) -> str:
     return f"user:{_user(user_id)}:actions"
 
 
-def write_marker_key(user_id: str, write_id: str) -> str:
-    """Marks a keyed write (SQS message id, Idempotency-Key) as done; same slot as the user's list."""
-    return "actionlog:written:{" + actions_key(user_id) + "}:" + write_id
+def receipts_key(user_id: str) -> str:
+    """HASH: the receipts of the user's keyed writes (SQS message id, Idempotency-Key), by write id; the list's slot."""
+    return "actionlog:receipts:{" + actions_key(user_id) + "}"
+
+
+def receipt_expiries_key(user_id: str) -> str:
+    """ZSET: when each of the user's receipts expires (epoch milliseconds), by write id; the list's slot."""
+    return "actionlog:receipt-expiries:{" + actions_key(user_id) + "}"
 
 
 def user_cache_key(user_id: str, key: str) -> str:

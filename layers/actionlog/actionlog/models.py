@@ -1,6 +1,6 @@
 """The HTTP routes' request and response models, and the stored entry: shapes (actionlog.schema) on pydantic-core.
 
-Every request model is strict (CONTRACT section 3): a field of another JSON type than documented is refused, never
+Every request model is strict: a field of another JSON type than documented is refused, never
 coerced, so `"ttlSeconds": "5"` and `"metadata": []` are 422s. Only query parameters, which are text by nature, are
 converted, and only from plain decimal digits.
 
@@ -8,83 +8,20 @@ Each shape builds its validator on first use, so a function pays at cold start o
 The SQS messages live in actionlog.ingest and the Serverpod arguments in actionlog.serverpod, for the same reason.
 """
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-import pydantic_core
-
-from actionlog.errors import BadRequest
 from actionlog.keys import CACHE_KEY_PATTERN, USER_CACHE_KEY_PATTERN, USER_ID_PATTERN
-from actionlog.schema import Before, Doc, Length, Moment, Number, Shape, Text, field
+from actionlog.schema import Before, Doc, Encoded, Length, Moment, Number, Shape, Text, field
 
+MAX_BODY_BYTES = 1024 * 1024  # a request body, as the adapters admit it; API Gateway's own limit is ten times that
 MAX_ACTION_LENGTH = 100
 MAX_METADATA_BYTES = 4096
 MAX_BATCH_SIZE = 100
 MAX_TTL_SECONDS = 2**31 - 1
 MAX_CACHE_VALUE_BYTES = 256 * 1024
 MAX_JSON_DEPTH = 64
-
-
-def encode_json(value: Any) -> str:
-    """The one JSON encoding Actionlog stores: compact, UTF-8 kept as is (pydantic-core's encoder). See `storable`."""
-    return storable(value).decode()
-
-
-def storable(value: Any) -> bytes:
-    """`value` encoded as stored, when every JSON reader can take it back (see `refuse_unstorable`)."""
-    encoded = pydantic_core.to_json(value)
-    refuse_unstorable([encoded], [value])
-    return encoded
-
-
-def refuse_unstorable(encoded: Sequence[bytes], values: Sequence[Any]) -> None:
-    """Raise BadRequest (400) unless every JSON reader can take back each of `encoded`, the encodings of `values`.
-
-    pydantic-core's parser takes NaN, Infinity and numbers that overflow a double (as infinity) into an `Any`, which
-    would be stored as text no JSON parser reads back; and any nesting up to 200 levels, where Actionlog stores at
-    most MAX_JSON_DEPTH. Both are the caller's invalid JSON, like the parser's own refusals. The check reads the
-    encodings Actionlog makes anyway, all in one search: a batch's entries cost a few µs, not a walk.
-    """
-    joined = b"\n".join(encoded)
-    if b"NaN" in joined or b"Infinity" in joined:
-        for text, value in zip(encoded, values, strict=True):
-            if text != pydantic_core.to_json(value, inf_nan_mode="null"):
-                raise BadRequest("request body is not valid JSON: NaN, Infinity or a number beyond a double's range")
-    for text, value in zip(encoded, values, strict=True):
-        # A level of nesting takes two bytes, so only a long encoding can be too deep: most are not even counted.
-        if (
-            len(text) > 2 * MAX_JSON_DEPTH
-            and text.count(b"[") + text.count(b"{") > MAX_JSON_DEPTH
-            and _depth(value) > MAX_JSON_DEPTH
-        ):
-            raise BadRequest(f"request body is not JSON to store: nested deeper than {MAX_JSON_DEPTH} levels")
-
-
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
-
-
-def utc_timestamp(moment: datetime) -> bytes:
-    """ISO-8601 in UTC with millisecond precision and a `Z`, as the seed stores it: 2025-10-15T14:30:00.250Z.
-
-    pydantic-core writes a moment in UTC as `"2025-10-15T14:30:00Z"` or `"2025-10-15T14:30:00.250000Z"` at half
-    the cost of Python's isoformat, which a batch of client timestamps notices; other zones go through UTC first.
-    """
-    written = pydantic_core.to_json(moment)
-    if not written.endswith(b'Z"'):
-        offset = moment.utcoffset()
-        written = pydantic_core.to_json(
-            (moment.replace(tzinfo=None) - offset) if offset else moment.replace(tzinfo=None)
-        )
-        written = written[:-1] + b'Z"'
-    return written[1:20] + (written[20:24] if len(written) > 22 else b".000") + b"Z"
+DEFAULT_READ_LIMIT = 50  # entries a read returns when it names no limit (fewer when the cap is lower)
 
 
 def _number_as_text(value: Any) -> Any:
@@ -125,6 +62,9 @@ Limit = Annotated[int, Number(ge=1), Before(_decimal_digits)]
 
 
 class UserPath(Shape):
+    # The field naming the user whose data the request is about: the owner Access.OWNER compares with the caller.
+    OWNER: ClassVar[str] = "userId"
+
     userId: UserId
 
 
@@ -139,8 +79,7 @@ class CacheKeyPath(Shape):
     ]
 
 
-class UserCacheKeyPath(Shape):
-    userId: UserId
+class UserCacheKeyPath(UserPath):
     key: Annotated[
         str,
         Text(pattern=USER_CACHE_KEY_PATTERN),
@@ -150,7 +89,11 @@ class UserCacheKeyPath(Shape):
 
 class ReadQuery(Shape):
     limit: Annotated[
-        Limit | None, Doc("How many of the newest entries, 1 to ACTIONS_MAX_ENTRIES (100 by default; more is 400).")
+        Limit | None,
+        Doc(
+            f"How many of the newest entries, 1 to ACTIONS_MAX_ENTRIES (more is 400); {DEFAULT_READ_LIMIT} when"
+            " absent, or ACTIONS_MAX_ENTRIES when that is lower."
+        ),
     ] = None
 
 
@@ -176,7 +119,7 @@ class CachePut(Shape):
     ttlSeconds: Annotated[int, Number(ge=1, le=MAX_TTL_SECONDS)] | None = None
 
 
-# The stored entry and the responses (CONTRACT section 3).
+# The stored entry and the responses.
 
 
 class ActionEntry(Shape, strict=False, extra="allow"):
@@ -194,6 +137,11 @@ class LogActionResponse(Shape):
     userId: str
     entry: ActionEntry
 
+    @classmethod
+    def around(cls, user_id: str, entry: bytes) -> Encoded["LogActionResponse"]:
+        """The answer written around the stored entry (a user id needs no escaping: see UserId's pattern)."""
+        return Encoded(cls, f'{{"userId":"{user_id}","entry":{entry.decode()}}}')
+
 
 class LogBatchResponse(Shape):
     """The actions, logged: how many."""
@@ -208,6 +156,11 @@ class UserActionsResponse(Shape):
     userId: str
     actions: list[ActionEntry]
     count: int
+
+    @classmethod
+    def around(cls, user_id: str, entries: str, count: int) -> Encoded["UserActionsResponse"]:
+        """The answer written around `entries`, the stored entries' JSON array (codec.entries_json)."""
+        return Encoded(cls, f'{{"userId":"{user_id}","actions":{entries},"count":{count}}}')
 
 
 class DegradedUserActionsResponse(Shape):

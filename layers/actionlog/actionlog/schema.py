@@ -7,7 +7,21 @@
     ActionIn.validate_json('{"action": "login"}').action  # "login"
 
 A shape's fields are its annotations; `Annotated` adds constraints (`Text`, `Number`, `Length`, `Moment`), a
-conversion before validation (`Before`) or a description (`Doc`), and `field()` a default. On first use the
+conversion before validation (`Before`) or a description (`Doc`), and `field()` a default. Each marker does what a
+pydantic name does, so a pydantic reader can translate:
+
+    this module                      pydantic
+    Shape                            BaseModel (strict, extra="ignore" by default)
+    Text(min_length, max_length,     StringConstraints(min_length=, max_length=, pattern=)
+         pattern)
+    Number(ge, le)                   Field(ge=, le=) / annotated_types.Ge, Le
+    Length(min_length, max_length)   Field(min_length=, max_length=) / annotated_types.Len
+    Moment(ge, le)                   AwareDatetime with Field(ge=, le=) (annotated_types.Timezone(...))
+    Before(convert, accepts=)        BeforeValidator(convert, json_schema_input_type=accepts)
+    Doc(text)                        Field(description=text)
+    field(default=, factory=,        Field(default=, default_factory=, exclude_if=lambda v: v is None)
+          omit_if_none=)
+    Encoded(shape, json)             (none: a shape's JSON written around stored text, see models) On first use the
 annotations become a pydantic-core schema, from which pydantic-core builds the validator and the serialiser: the
 same Rust code pydantic's models run on, the same errors (`pydantic_core.ValidationError`), and the same JSON
 Schema, which `dev/openapi.py` has pydantic generate from that schema.
@@ -22,7 +36,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, NamedTuple, Self
 
 from pydantic_core import CoreSchema, SchemaSerializer, SchemaValidator
 from pydantic_core import core_schema as cs
@@ -71,6 +85,13 @@ class Doc:
 
     def __init__(self, description: str) -> None:
         self.description = description
+
+
+class Encoded[S](NamedTuple):
+    """A shape's JSON written by hand, around text that already is JSON (stored entries, a replayed answer)."""
+
+    shape: type[S]
+    json: str
 
 
 class _Field:
@@ -141,6 +162,10 @@ class Shape:
 
     def to_json(self) -> str:
         return _compiled(type(self))[1].to_json(self).decode()
+
+    def encoded(self) -> "Encoded[Self]":
+        """The shape's JSON, as an answer that is kept and handed back as it is (a replayed response)."""
+        return Encoded(type(self), self.to_json())
 
     def to_python(self) -> dict[str, Any]:
         """The shape as JSON-able Python data."""

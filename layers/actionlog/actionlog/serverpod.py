@@ -10,27 +10,21 @@ HTTP adapter's (actionlog.http), as for every other route.
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple
 
 import pydantic_core
 
-from actionlog.auth import Access, Caller, authorize
-from actionlog.errors import BadRequest, NotFound, StoreUnavailable, Unprocessable
-from actionlog.http import (
-    MAX_BODY_BYTES,
-    Answer,
-    Documented,
-    ErrorBody,
-    HttpEndpoint,
-    Json,
-    body_text,
-    retry_after,
-    validated_body,
-)
-from actionlog.models import MAX_BATCH_SIZE, ActionIn, ActionName, Metadata, SeedUserId
-from actionlog.redis_client import report_failure
-from actionlog.schema import Length, Number, Shape
+from actionlog.auth import Access, authorize
+from actionlog.errors import BadRequest, NotFound, Unprocessable
+from actionlog.http import Answer, Fallback, HttpEndpoint, admit, attempt, validated_body
+from actionlog.models import DEFAULT_READ_LIMIT, MAX_BATCH_SIZE, ActionIn, ActionName, Metadata, SeedUserId
+from actionlog.schema import Encoded, Length, Number, Shape
 from actionlog.settings import get_settings
+
+if TYPE_CHECKING:
+    from actionlog.documented import Documented
+
+_MAX_ECHO = 64  # characters of a caller's method name an error message repeats
 
 
 class Method(NamedTuple):
@@ -40,7 +34,7 @@ class Method(NamedTuple):
     access: Access
     call: Callable[[Any], Any]  # its return annotation documents the result
     # The result (200) when Redis is unavailable, as the seed answers then (getUserActions: []); None: a 503.
-    when_unavailable: Callable[[StoreUnavailable], Any] | None = None
+    unavailable: Fallback[Any] | None = None
 
 
 class ServerpodEndpoint(HttpEndpoint):
@@ -51,47 +45,42 @@ class ServerpodEndpoint(HttpEndpoint):
         self.methods = methods
         self.access = access  # who may reach the endpoint at all; each method then has its own rule
 
-    def responses(self, methods: Sequence[str], *, named_by_caller: bool) -> dict[HTTPStatus, Documented]:
+    def responses(self, methods: Sequence[str], *, named_by_caller: bool) -> "dict[HTTPStatus, Documented]":
         """What a route that can call `methods` answers: their results, the adapter's errors, and a 404 when the
         caller names the method (in the body, or a path parameter) and may name one the endpoint lacks."""
+        from actionlog.documented import Documented, error_responses  # documentation only
+
         called = [self.methods[name] for name in methods]
         results = tuple(dict.fromkeys(typing.get_type_hints(method.call).get("return", Any) for method in called))
-        accesses = {self.access, *(method.access for method in called)}
-        errors = {HTTPStatus.BAD_REQUEST: "Malformed JSON, or arguments the method does not take"}
-        if accesses != {Access.PUBLIC}:
-            errors[HTTPStatus.UNAUTHORIZED] = "No token, or one the JWT authorizer refuses"
-        if accesses - {Access.PUBLIC, Access.AUTHENTICATED}:
-            errors[HTTPStatus.FORBIDDEN] = "The token's user or scopes may not call this method"
-        if named_by_caller:
-            errors[HTTPStatus.NOT_FOUND] = f"{self.name} has no such method"
-        errors[HTTPStatus.REQUEST_ENTITY_TOO_LARGE] = f"Request body over {MAX_BODY_BYTES // 1024 // 1024} MiB"
-        if any(method.when_unavailable is None for method in called):
-            errors[HTTPStatus.SERVICE_UNAVAILABLE] = "Redis is unavailable; retry after Retry-After seconds"
         return {
             HTTPStatus.OK: Documented("The method's result, as the seed's Serverpod endpoint returns it", results),
-            **{status: Documented(meaning, (ErrorBody,), retry_after(status)) for status, meaning in errors.items()},
+            **error_responses(
+                {self.access, *(method.access for method in called)},
+                malformed="Malformed JSON, or arguments the method does not take",
+                forbidden="The token's user or scopes may not call this method",
+                no_method=f"{self.name} has no such method" if named_by_caller else None,
+                unavailable=any(method.unavailable is None for method in called),
+            ),
         }
 
     def answer(self, event: Mapping[str, Any]) -> Answer:
-        text = body_text(event) or "{}"
-        caller = Caller.from_event(event)
+        text, caller = admit(event)
+        text = text or "{}"
         settings = get_settings()
         authorize(self.access, caller, user_id=None, settings=settings)
         method = self._method(event, text)
         arguments = validated_body(method.arguments, text, where="arguments", invalid=HTTPStatus.BAD_REQUEST)
-        authorize(method.access, caller, user_id=getattr(arguments, "userId", None), settings=settings)
+        owner = getattr(arguments, arguments.OWNER) if isinstance(arguments, UserArgs) else None
+        authorize(method.access, caller, user_id=owner, settings=settings)
         try:
-            result = method.call(arguments)
+            result = attempt(method.call, arguments, method.unavailable)
         except Unprocessable as error:
             # What the arguments' models cannot say (metadata over 4 KiB once encoded): bad arguments, as any other.
             raise BadRequest(f"invalid arguments for {self.name}: {error.message}") from None
-        except StoreUnavailable as error:
-            if method.when_unavailable is None:
-                raise
-            report_failure(error)
-            result = method.when_unavailable(error)
+        if isinstance(result, Answer):
+            return result
         encoded = result.to_json() if isinstance(result, Shape) else pydantic_core.to_json(result).decode()
-        return Answer(HTTPStatus.OK, Json(encoded))
+        return Answer(HTTPStatus.OK, Encoded(type(result), encoded))
 
     def _method(self, event: Mapping[str, Any], text: str) -> Method:
         """The method named in the path, or else in the body's "method" field (which its arguments then ignore).
@@ -113,7 +102,8 @@ class ServerpodEndpoint(HttpEndpoint):
                 raise BadRequest(f'name the {self.name} method in the path or in a "method" field')
         method = self.methods.get(name)
         if method is None:
-            raise NotFound(f"{self.name} has no method {name!r}; it has {', '.join(self.methods)}")
+            shown = name if len(name) <= _MAX_ECHO else name[:_MAX_ECHO] + "…"
+            raise NotFound(f"{self.name} has no method {shown!r}; it has {', '.join(self.methods)}")
         return method
 
 
@@ -124,8 +114,15 @@ class NoArguments(Shape):
     pass
 
 
-class LogActionArgs(Shape):
+class UserArgs(Shape):
+    """The arguments of a method about one user's data: `userId` names the owner Access.OWNER checks."""
+
+    OWNER: ClassVar[str] = "userId"
+
     userId: SeedUserId
+
+
+class LogActionArgs(UserArgs):
     action: ActionName
     metadata: Metadata | None = None
 
@@ -133,18 +130,16 @@ class LogActionArgs(Shape):
         return ActionIn(action=self.action, metadata=self.metadata or {})
 
 
-class GetUserActionsArgs(Shape):
-    userId: SeedUserId
-    limit: Annotated[int, Number(ge=1)] = 50
+class GetUserActionsArgs(UserArgs):
+    limit: Annotated[int, Number(ge=1)] = DEFAULT_READ_LIMIT
 
 
-class LogBatchActionsArgs(Shape):
-    userId: SeedUserId
+class LogBatchActionsArgs(UserArgs):
     actions: Annotated[list[ActionName | ActionIn], Length(min_length=1, max_length=MAX_BATCH_SIZE)]
 
     def as_actions(self) -> list[ActionIn]:
         return [ActionIn(action=item) if isinstance(item, str) else item for item in self.actions]
 
 
-class ClearUserActionsArgs(Shape):
-    userId: SeedUserId
+class ClearUserActionsArgs(UserArgs):
+    pass
