@@ -2,8 +2,8 @@
 
 A suite that covers every operation (the auth matrix, Redis down, metrics, the ACL) is parametrised from here, so a
 new operation is covered once its function, its route in the template and its event exist: no test table to edit.
-Each function `functions/<name>/` has its own event, `events/<name>.json` (CONTRACT section 1); the other files in
-events/ are scenarios, each aimed at the function whose route, queue or schedule it names.
+Each function `functions/<name>/` has its own event, `events/<name>.json`, usable with `sam local invoke`; the other
+files in events/ are scenarios, each aimed at the function whose route, queue or schedule it names.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""CONTRACT section 4: every route x every kind of caller, against a real redis-server.
+"""Authorisation (docs/auth.md): every route x every kind of caller, against a real redis-server.
 
 The routes and their access rules come from the functions' declarations (tests.catalogue); the rules each kind of
-caller meets are the contract's.
+caller meets are those docs/auth.md states.
 """
 
 from typing import Any

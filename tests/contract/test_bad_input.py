@@ -1,4 +1,4 @@
-"""CONTRACT section 3: bad input is a clear 4xx with a message, never a 5xx, and never touches Redis.
+"""docs/api.md, Conventions and Limits: bad input is a clear 4xx with a message, never a 5xx, and never touches Redis.
 
 Redis is pointed at a closed loopback port: a handler that touched it would answer 503 (or a degraded
 200), so getting the 4xx proves the request was refused before any Redis call.

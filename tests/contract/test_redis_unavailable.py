@@ -1,4 +1,4 @@
-"""CONTRACT section 3: with Redis unavailable, writes get 503 + Retry-After, the read degrades, nothing hangs.
+"""docs/api.md, When Redis is unavailable: writes get 503 + Retry-After, the read degrades, nothing hangs.
 
 Every REST operation, by its declaration (tests.catalogue): a 503 with Retry-After and a message, or the fallback
 it declares, with its status and shape.

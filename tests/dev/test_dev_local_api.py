@@ -518,10 +518,14 @@ def test_make_run_answers_preflights_for_the_origins_of_the_cors_parameter(
     assert headers["Access-Control-Allow-Headers"] == "authorization,content-type,idempotency-key"
 
 
-def readme_examples() -> list[str]:
-    """The README's shell commands that call the local server, continuation lines joined."""
-    readme = (REPO_ROOT / "README.md").read_text().replace("\\\n", " ")
-    blocks = re.findall(r"```sh\n(.*?)```", readme, re.S)
+# The documents whose shell commands call `make run`'s server: the Quick start, then local development.
+LOCAL_EXAMPLE_DOCS = ("README.md", "docs/local-development.md")
+
+
+def local_examples() -> list[str]:
+    """The docs' shell commands that call the local server, continuation lines joined."""
+    text = "\n".join((REPO_ROOT / doc).read_text() for doc in LOCAL_EXAMPLE_DOCS).replace("\\\n", " ")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
     return [line for block in blocks for line in block.splitlines() if re.match(r"curl .*127\.0\.0\.1:3000", line)]
 
 
@@ -531,7 +535,7 @@ def http_events() -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("redis", ["redis-server", "fakeredis"])
-def test_make_run_answers_every_readme_example_and_every_route_without_a_5xx(
+def test_make_run_answers_every_local_example_of_the_docs_and_every_route_without_a_5xx(
     redis: str, tmp_path: Path, local_environment: dict[str, str], rie: Path
 ) -> None:
     # Given the server of `make run`, with redis-server installed or (an empty PATH) without it
@@ -540,9 +544,9 @@ def test_make_run_answers_every_readme_example_and_every_route_without_a_5xx(
     environment = {**local_environment, **({"PATH": str(tmp_path)} if redis == "fakeredis" else {})}
     server = start_local_api(environment, tmp_path / "stderr.log")
     try:
-        # When the README's examples run against it, and each route gets its event's request
+        # When the docs' examples run against it, and each route gets its event's request
         statuses = []
-        for example in readme_examples():
+        for example in local_examples():
             command = example.replace("http://127.0.0.1:3000", server.url)
             command = command.replace("curl -s", "curl -s -o /dev/null -w '%{http_code}\\n'")
             ran = subprocess.run(

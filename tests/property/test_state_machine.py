@@ -71,7 +71,7 @@ class Logged:
 
 
 def stored_timestamp(iso: str) -> str:
-    """ISO-8601 in UTC with milliseconds and a Z, as CONTRACT section 2 stores a client's timestamp."""
+    """ISO-8601 in UTC with milliseconds and a Z, as docs/data.md says a client's timestamp is stored."""
     moment = datetime.fromisoformat(iso).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 

@@ -1,6 +1,6 @@
 """The Redis ACL user Actionlog needs: every operation works as that user, and the user can do nothing else.
 
-ACL_LINE is the one operators are given: it is read from the README (Security), so the two cannot differ. It was
+ACL_LINE is the one operators are given: it is read from docs/security.md, so the two cannot differ. It was
 worked out by running every handler as a user allowed everything and reading the server's INFO commandstats, then
 checked here the other way round: the line is loaded from an ACL file exactly as written, every event in events/
 (so every function, and every operation a new function brings) answers as that user exactly what it answers as a
@@ -38,10 +38,12 @@ pytestmark = pytest.mark.redis_server
 # than 0), HELLO (RESP2), CLUSTER SHARDS/NODES (redis-py 8.1 does not send them), CLIENT SETINFO: redis-py
 # ignores its refusal, and Redis 7.0 (ElastiCache 7.0/7.1) rejects the whole line if it names that
 # subcommand; on Redis >= 7.2 or Valkey add `+client|setinfo` to keep the ACL LOG quiet.
-README = ROOT / "README.md"
-# The README's line, for redis-server's ACL file or ACL SETUSER; the resets make it the whole truth for an existing
+SECURITY_DOC = ROOT / "docs" / "security.md"
+# The docs' line, for redis-server's ACL file or ACL SETUSER; the resets make it the whole truth for an existing
 # user too. ElastiCache's RBAC access string is everything from `on` onwards (ElastiCache sets passwords itself).
-[ACL_LINE] = [line.strip() for line in README.read_text().splitlines() if line.strip().startswith("user actionlog ")]
+[ACL_LINE] = [
+    line.strip() for line in SECURITY_DOC.read_text().splitlines() if line.strip().startswith("user actionlog ")
+]
 ACCESS_STRING = ACL_LINE[ACL_LINE.index(" on ") + 1 :]
 
 USERNAME = "actionlog"

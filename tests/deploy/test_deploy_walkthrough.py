@@ -1,10 +1,12 @@
-"""The README's Deploy walkthrough, word for word as far as this machine can check it: everything but AWS itself.
+"""The deploy walkthrough and the operations runbook, word for word as far as this machine can check it: everything
+but AWS itself.
 
-Each command of the section's code blocks is read as a shell would split it. The make targets exist; the
-parameters exist, take allowed values and pass the template's Rules; the outputs exist for those parameters; each
-`aws` command is an operation of the AWS API with those parameters (botocore's own service models, the ones the
-AWS CLI is built from); each call of the API is a route of the template that the token it sends may use; the
-tokens come from flows and scopes the stack's clients are given; the stack name is samconfig.toml's.
+Each command of the shell blocks of docs/deploy.md and docs/operations.md is read as a shell would split it. The
+make targets exist; the parameters exist, take allowed values and pass the template's Rules; the outputs exist for
+those parameters; each `aws` command is an operation of the AWS API with those parameters (botocore's own service
+models, the ones the AWS CLI is built from); each call of the API is a route of the template that the token it
+sends may use; the tokens come from flows and scopes the stack's clients are given; the stack name is
+samconfig.toml's.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from dev.template import REPO_ROOT, Stack, load_template
 
 TEMPLATE = load_template()
 PARAMETERS = TEMPLATE.document["Parameters"]
-README = (REPO_ROOT / "README.md").read_text()
-SECTION = README[README.index("\n## Deploy\n") : README.index("\n## ", README.index("\n## Deploy\n") + 1)]
-LINES = [line for block in re.findall(r"```sh\n(.*?)```", SECTION, re.S) for line in block.splitlines() if line]
+# The runbook's commands use the walkthrough's shell function `out` and its tokens, so they are read as one script.
+DOCS = ("docs/deploy.md", "docs/operations.md")
+TEXT = "\n".join((REPO_ROOT / doc).read_text() for doc in DOCS)
+LINES = [line for block in re.findall(r"```sh\n(.*?)```", TEXT, re.S) for line in block.splitlines() if line]
 # What the shell variables hold once the commands before have run (placeholders of the right form).
 SHELL = {
     "VPC": "vpc-0123456789abcdef0",
@@ -51,6 +54,11 @@ def deployments() -> list[dict[str, str]]:
                 given = given.replace(f"${name}", value)
             found.append(dict(pair.split("=", 1) for pair in given.split()))
     return found
+
+
+def test_each_document_shows_commands_that_are_checked_here() -> None:
+    for doc in DOCS:
+        assert re.search(r"```sh\n.*?\baws ", (REPO_ROOT / doc).read_text(), re.S), doc
 
 
 def test_the_walkthrough_deploys_first_with_the_stacks_own_redis_and_user_pool_then_with_yours() -> None:
@@ -100,11 +108,12 @@ def aws_commands() -> list[tuple[str, str, list[str]]]:
         for index, token in enumerate(tokens):
             if token == "aws":
                 service, command = tokens[index + 1], tokens[index + 2]
-                options = []
+                options, depth = [], 0  # depth: inside a `$(...)` among its arguments, such as `$(out ApiUrl)`
                 for word in tokens[index + 3 :]:
-                    if word in {")", "|", ";"}:
+                    if word in {"|", ";"} or (word == ")" and depth == 0):
                         break
-                    if word.startswith("--"):
+                    depth += {"(": 1, ")": -1}.get(word, 0)
+                    if word.startswith("--") and depth == 0:
                         options.append(word)
                 found.append((service, command, options))
     return found
@@ -136,7 +145,7 @@ def test_the_app_users_sign_in_is_a_flow_the_app_client_allows_with_a_password_t
     app = TEMPLATE.cloudformation["AppClient"]["Properties"]
     policy = TEMPLATE.cloudformation["UserPool"]["Properties"]["Policies"]["PasswordPolicy"]
     [sign_in] = [line for line in LINES if "admin-initiate-auth" in line]
-    [password] = re.findall(r"--password '([^']+)'", SECTION)
+    [password] = re.findall(r"--password '([^']+)'", TEXT)
 
     flow = re.search(r"--auth-flow (\w+)", sign_in)[1]  # type: ignore[index]
     assert f"ALLOW_{flow}" in app["ExplicitAuthFlows"]
@@ -148,7 +157,7 @@ def test_the_app_users_sign_in_is_a_flow_the_app_client_allows_with_a_password_t
 
 def test_each_client_credentials_token_asks_for_a_scope_its_client_is_given() -> None:
     clients = {"BACKEND": "BackendClient", "ADMIN": "AdminClient"}
-    asked = re.findall(r"token \$(\w+) (\S+?)\)", SECTION)
+    asked = re.findall(r"token \$(\w+) (\S+?)\)", TEXT)
 
     assert {client for client, _ in asked} == set(clients)
     for client, scope in asked:
