@@ -1,4 +1,23 @@
-"""`python -m bench [--quick] [--output PATH]`: run every measurement, print the results, write bench/RESULTS.md."""
+"""`python -m bench [--record] [--quick] [--output PATH]`: run every measurement and print the results as Markdown.
+
+The tracked bench/RESULTS.md is written only with --record (`make bench RECORD=1`); --output writes a copy elsewhere.
+
+Each target gets a verdict. A count or a size (round trips, peak memory, the layer) passes or fails as measured. A
+ratio (a handler's time over its floor's, measured side by side in rounds) is judged on the interval a box plot's
+notches give its median: the median of the per-round ratios plus or minus 1.57 x the width of their middle half /
+√rounds. It passes when the whole interval is within the limit, FAILs when none of it is, and is undecided when the
+limit falls inside it, or when there were fewer than 5 rounds: the machine's noise, not the code, would decide
+it. More rounds narrow the interval; a quieter machine narrows the middle half. The cold start target is decided
+by its worst function. A target the run could not measure (the layer without `sam build`) counts as undecided.
+
+Exit status:
+  0  every target passed
+  1  a target was missed (FAIL), whatever else is undecided
+  2  the bench could not run (no redis-server, a measurement crashed, or a wrong argument)
+  3  no target was missed, but one or more is undecided or was not measured: run it again (a --quick run
+     measures no layer, so it ends in 3 at best)
+`make bench` ends in make's own status 2 for any of 1, 2 or 3 and names the bench's in its "Error N" line.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -19,7 +39,7 @@ from typing import Any
 
 from bench import cold, floors
 from bench.operations import Plan, handler_environment, template_function
-from bench.report import Results
+from bench.report import CANNOT_RUN, MISSED, PASSED, UNDECIDED, Results
 from dev.lambda_runtime import lambda_environment
 from dev.redis_server import LOOPBACK, RedisServer, RedisServerMissing
 from dev.template import REPO_ROOT
@@ -99,25 +119,45 @@ def measure_all(plan: Plan, server: RedisServer, workdir: Path) -> Results:
     return Results(plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a smoke run: every measurement, briefly; writes nothing")
-    parser.add_argument("--output", type=Path, help="where to write the Markdown (default: bench/RESULTS.md)")
+def run(plan: Plan) -> Results:
+    """Every measurement, against a redis-server of the bench's own."""
+    with tempfile.TemporaryDirectory(prefix="actionlog-bench-") as workdir, RedisServer() as server:
+        return measure_all(plan, server, Path(workdir))
+
+
+def main(
+    argv: Sequence[str] | None = None, *, measure: Callable[[Plan], Results] = run, recorded: Path = RESULTS
+) -> int:
+    """The bench's exit status; `measure` and `recorded` are for tests, which judge made-up results."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--record", action="store_true", help="write the results to bench/RESULTS.md")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: every measurement, briefly")
+    parser.add_argument("--output", type=Path, metavar="PATH", help="write the results to this file as well")
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else FULL
-    output = args.output or (None if args.quick else RESULTS)
+    if args.record and args.quick:
+        parser.error("--record keeps full runs only; --quick with --output PATH writes a smoke run's results")
     try:
-        with tempfile.TemporaryDirectory(prefix="actionlog-bench-") as workdir, RedisServer() as server:
-            results = measure_all(plan, server, Path(workdir))
+        results = measure(QUICK if args.quick else FULL)
     except RedisServerMissing as error:
         progress(str(error))
-        return 2
+        return CANNOT_RUN
+    except Exception:  # a crash must not read as a missed target, which Python's own status for it (1) would
+        traceback.print_exc()
+        progress(f"the bench could not run (exit status {CANNOT_RUN})")
+        return CANNOT_RUN
     markdown = results.render()
     print(markdown)
-    if output is not None:
-        output.write_text(markdown)
-        progress(f"wrote {output}")
-    return 0
+    for path in ([recorded] if args.record else []) + ([args.output] if args.output else []):
+        path.write_text(markdown)
+        progress(f"wrote {os.path.relpath(path)}")
+    if not args.record:
+        progress(f"not recorded: `make bench RECORD=1` (python -m bench --record) writes {os.path.relpath(recorded)}")
+    status = results.exit_status()
+    verdict = {PASSED: "every target passed", MISSED: "a target was missed", UNDECIDED: "a target is undecided"}
+    progress(f"{verdict[status]} (exit status {status})")
+    return status
 
 
 if __name__ == "__main__":

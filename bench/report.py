@@ -1,17 +1,77 @@
-"""The results as Markdown: printed, and written to bench/RESULTS.md by a full run."""
+"""The results as Markdown, and the verdict on each target; `bench.__main__` says how a verdict is reached."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
+from enum import StrEnum
 from typing import NamedTuple
 
 from bench.cold import ColdResult
 from bench.operations import SEED, Memory, Plan, SideBySide, Warm, operation
 
-# The issue's targets (issue 8): handlers against plain redis-py doing the same Redis work.
+# Handlers against plain redis-py doing the same Redis work, as ratios of their times; then counts and sizes.
 WARM_RATIO_TARGETS = {"log one": 2.0, "read 50": 2.0, "log batch of 100": 3.0}
 ROUND_TRIPS_TARGETS = {"health": 2}  # every other operation: 1
 COLD_RATIO_TARGET, PEAK_RSS_TARGET_MIB, LAYER_TARGET_MIB = 1.5, 64, 25
+
+# A median's interval, as a box plot's notches draw it (McGill, Tukey and Larsen, 1978): the median plus or minus
+# 1.57 times the middle half's width over the square root of the rounds, about 95% for two medians to differ.
+NOTCH = 1.57
+MIN_ROUNDS = 5  # fewer rounds say too little about the spread to draw an interval
+
+# The bench's exit status (python -m bench; make turns any of the others into its own 2).
+PASSED, MISSED, CANNOT_RUN, UNDECIDED = 0, 1, 2, 3
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "FAIL"
+    UNDECIDED = "undecided"
+    NOT_MEASURED = "not measured"
+
+    def markdown(self) -> str:
+        return f"**{self}**" if self is Verdict.FAIL else str(self)
+
+
+SEVERITY = (Verdict.FAIL, Verdict.UNDECIDED, Verdict.NOT_MEASURED, Verdict.PASS)  # the first found decides
+
+
+def judge(passed: bool) -> Verdict:
+    """A count or a size: measured once, exactly."""
+    return Verdict.PASS if passed else Verdict.FAIL
+
+
+def median_interval(timing: SideBySide | ColdResult, rounds: int) -> tuple[float, float]:
+    low, high = timing.ratio_quartiles
+    reach = NOTCH * (high - low) / math.sqrt(rounds)
+    return timing.ratio - reach, timing.ratio + reach
+
+
+def judge_ratio(timing: SideBySide | ColdResult, rounds: int, limit: float) -> Verdict:
+    """Pass when the median's whole interval is at or under `limit`, FAIL when it is all over, else undecided."""
+    if rounds < MIN_ROUNDS:
+        return Verdict.UNDECIDED
+    low, high = median_interval(timing, rounds)
+    return Verdict.PASS if high <= limit else Verdict.FAIL if low > limit else Verdict.UNDECIDED
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict:
+    found = set(verdicts)
+    return next((verdict for verdict in SEVERITY if verdict in found), Verdict.PASS)
+
+
+def exit_status(verdicts: Iterable[Verdict]) -> int:
+    """MISSED when any target failed; else UNDECIDED when any is undecided or was not measured; else PASSED."""
+    verdict = worst(verdicts)
+    return MISSED if verdict is Verdict.FAIL else PASSED if verdict is Verdict.PASS else UNDECIDED
+
+
+class Target(NamedTuple):
+    name: str
+    measured: str
+    interval: str  # the median's interval a ratio was judged on; empty for counts and sizes
+    verdict: Verdict
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: str) -> str:
@@ -30,8 +90,10 @@ def median_ratio(timing: SideBySide | ColdResult) -> str:
     return f"{times(timing.ratio)} ({low:.2f} to {high:.2f})"
 
 
-def outcome(passed: bool | None) -> str:
-    return {True: "pass", False: "**FAIL**", None: "not measured"}[passed]
+def interval_text(timing: SideBySide | ColdResult, rounds: int) -> str:
+    if rounds < MIN_ROUNDS:
+        return f"{rounds} rounds: too few"
+    return "{:.2f} to {:.2f}".format(*median_interval(timing, rounds))
 
 
 class Results(NamedTuple):
@@ -49,33 +111,55 @@ class Results(NamedTuple):
         machine = [[name, value] for name, value in self.facts.items() if name != "date"]
         header = f"# Actionlog benchmarks\n\n`python -m bench`, {self.plan.name} run, {self.facts['date']}, "
         header += f"{minutes} min {seconds} s. Every figure is a median; how each is measured: README.md, Performance."
-        targets = "## Targets (issue 8)\n\nRatios with the middle half of the per-round ratios in brackets.\n\n"
-        targets += table(["target", "measured", "result"], self.verdicts(), "lrl")
-        sections = [header, table(["machine", ""], machine, "ll"), targets, self.warm_section(), self.cold_section()]
-        return "\n\n".join(sections) + "\n"
+        sections = [header, table(["machine", ""], machine, "ll"), self.targets_section()]
+        return "\n\n".join([*sections, self.warm_section(), self.cold_section()]) + "\n"
 
-    def verdicts(self) -> list[list[str]]:
-        """(target, measured, result) for each of the issue's targets."""
-        warm, worst, memory = self.warm.operations, max(self.cold, key=lambda each: each.ratio), self.memory
+    def targets(self) -> list[Target]:
+        """Each target with what was measured and its verdict."""
+        warm, memory, rounds = self.warm.operations, self.memory, self.plan.warm_rounds
         trips = {name: handler for name, (handler, _) in self.warm.round_trips.items() if name != SEED}
         over = [f"{name}: {count}" for name, count in trips.items() if count > ROUND_TRIPS_TARGETS.get(name, 1)]
         every = "every operation " + " or ".join(map(str, sorted(set(trips.values()))))
+        cold = {each.function: judge_ratio(each, each.samples, COLD_RATIO_TARGET) for each in self.cold}
+        deciding = min(self.cold, key=lambda each: (SEVERITY.index(cold[each.function]), -each.ratio))
         rss = f"{memory.peak_rss_mib:.1f} MB (after the first calls {memory.rss_after_first_call_mib:.1f})"
-        size = self.layer_mib
-        layer = (size, None) if isinstance(size, str) else (f"{size:.1f} MB", size <= LAYER_TARGET_MIB)
-        found: list[tuple[str, str, bool | None]] = [
+        return [
             *(
-                (f"warm {name} ≤ {at}x plain redis-py", median_ratio(warm[name]), warm[name].ratio <= at)
+                Target(f"warm {name} ≤ {at}x plain redis-py", median_ratio(warm[name]),
+                       interval_text(warm[name], rounds), judge_ratio(warm[name], rounds, at))
                 for name, at in WARM_RATIO_TARGETS.items()
             ),
-            ("round trips: 1 per operation, health ≤ 2", "; ".join(over) or every, not over),
-            (f"cold start ≤ {COLD_RATIO_TARGET}x the floor's", f"worst {worst.function} {median_ratio(worst)}",
-             worst.ratio <= COLD_RATIO_TARGET),
-            (f"peak RSS after {self.plan.memory_calls:,} calls ≤ {PEAK_RSS_TARGET_MIB} MB", rss,
-             memory.peak_rss_mib <= PEAK_RSS_TARGET_MIB),
-            (f"layer ≤ {LAYER_TARGET_MIB} MB unzipped, as deployed", *layer),
+            Target("round trips: 1 per operation, health ≤ 2", "; ".join(over) or every, "", judge(not over)),
+            Target(f"cold start ≤ {COLD_RATIO_TARGET}x the floor's",
+                   f"worst {deciding.function} {median_ratio(deciding)}", interval_text(deciding, deciding.samples),
+                   worst(cold.values())),
+            Target(f"peak RSS after {self.plan.memory_calls:,} calls ≤ {PEAK_RSS_TARGET_MIB} MB", rss, "",
+                   judge(memory.peak_rss_mib <= PEAK_RSS_TARGET_MIB)),
+            self.layer_target(),
         ]  # fmt: skip
-        return [[target, measured, outcome(passed)] for target, measured, passed in found]
+
+    def layer_target(self) -> Target:
+        name, size = f"layer ≤ {LAYER_TARGET_MIB} MB unzipped, as deployed", self.layer_mib
+        if isinstance(size, str):
+            return Target(name, size, "", Verdict.NOT_MEASURED)
+        return Target(name, f"{size:.1f} MB", "", judge(size <= LAYER_TARGET_MIB))
+
+    def exit_status(self) -> int:
+        return exit_status(target.verdict for target in self.targets())
+
+    def targets_section(self) -> str:
+        targets = self.targets()
+        rows = [[target.name, target.measured, target.interval, target.verdict.markdown()] for target in targets]
+        counts = {verdict: sum(target.verdict is verdict for target in targets) for verdict in Verdict}
+        tally = ", ".join(f"{count} {verdict.markdown()}" for verdict, count in counts.items() if count)
+        return (
+            "## Targets\n\nRatios are the median of the per-round ratios, the middle half of them in brackets; each "
+            f"is judged on the median's interval (± {NOTCH} x the middle half's width / √rounds): pass when all of "
+            "it is within the limit, FAIL when none is, undecided when the limit falls inside it. The cold start "
+            "target is its worst function's.\n\n"
+            + table(["target", "measured", "median's interval", "result"], rows, "lrrl")
+            + f"\n\n{tally}: exit status {exit_status(target.verdict for target in targets)}."
+        )
 
     def warm_section(self) -> str:
         def row(name: str, timing: SideBySide) -> list[str]:
@@ -99,8 +183,8 @@ class Results(NamedTuple):
     def cold_section(self) -> str:
         def row(each: ColdResult) -> list[str]:
             ms = [f"{ms:,.0f}" for ms in (*each.handler_ms, *each.floor_ms)]
-            passed = outcome(each.ratio <= COLD_RATIO_TARGET)
-            return [each.function, each.name, *ms, median_ratio(each), passed]
+            verdict = judge_ratio(each, each.samples, COLD_RATIO_TARGET)
+            return [each.function, each.name, *ms, median_ratio(each), verdict.markdown()]
 
         headers = ["function", "operation", "handler ms", "its init", "floor ms", "its init", "ratio (middle half)"]
         return (
