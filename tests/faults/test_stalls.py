@@ -42,7 +42,8 @@ def test_a_redis_that_stalls_mid_stream_gets_a_503_within_the_budget(
     real_redis: redis.Redis,
     configure,  # type: ignore[no-untyped-def]
 ) -> None:
-    with FlakyProxy(session_redis_server.port, cut_after_requests=3, failure="stall") as proxy:
+    real_redis.script_load(actions.LOG_SCRIPT)  # one request per write after the connection handshake
+    with FlakyProxy(session_redis_server.port, cut_after_requests=4, failure="stall") as proxy:
         configure(REDIS_URL=proxy.url)
         statuses = []
         for number in range(4):

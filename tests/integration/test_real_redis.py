@@ -6,6 +6,8 @@ import time
 import pytest
 import redis
 
+from actionlog import actions
+
 from tests.support import invoke, load_event, with_body
 
 pytestmark = pytest.mark.redis_server
@@ -30,16 +32,18 @@ def test_the_seeds_existing_entries_are_read_alongside_new_ones(real_redis: redi
     assert actions[1] == seed_entry
 
 
-def test_a_write_is_one_transaction_of_lpush_and_ltrim(real_redis: redis.Redis) -> None:
+def test_a_write_is_one_script_that_pushes_and_trims(real_redis: redis.Redis) -> None:
+    real_redis.script_load(actions.LOG_SCRIPT)
     with real_redis.monitor() as monitor:
         invoke("log_action", load_event("log_action.json"))
         commands = []
-        while not commands or commands[-1] != "EXEC":
+        while not commands or commands[-1] != "LTRIM":
             command = monitor.next_command()["command"].split()[0].upper()
             if command != "MONITOR":
                 commands.append(command)
 
-    assert commands[-4:] == ["MULTI", "LPUSH", "LTRIM", "EXEC"]
+    # What the client sent (EVALSHA), then what the script ran inside it, atomically.
+    assert commands[-3:] == ["EVALSHA", "LPUSH", "LTRIM"]
 
 
 def test_a_cached_value_expires_after_its_ttl(real_redis: redis.Redis) -> None:

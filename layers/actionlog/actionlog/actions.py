@@ -40,29 +40,40 @@ from actionlog.settings import Settings, get_settings
 # ARGV: the cap, the write id ('' for a write without a key), the receipt, its lifetime in ms, the entries (oldest
 # first). Returns {1} when the entries were logged, {0, receipt} when the write id had been written before.
 LOG_SCRIPT = """
+local function call(command, ...)
+  local reply = redis.pcall(command, ...)
+  if type(reply) == 'table' and reply.err then
+    -- A command the ACL denies fails a script with a plain ERR; say NOPERM, as the command alone would.
+    if redis.acl_check_cmd and not redis.acl_check_cmd(command, ...) then
+      error({err = 'NOPERM this user has no permissions to run the ' .. command .. ' command'})
+    end
+    error(reply)
+  end
+  return reply
+end
 local keyed = ARGV[2] ~= ''
 local expiry
 if keyed then
-  local time = redis.call('TIME')
+  local time = call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
+  local expired = call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
   if #expired > 0 then
-    redis.call('HDEL', KEYS[2], unpack(expired))
-    redis.call('ZREM', KEYS[3], unpack(expired))
+    call('HDEL', KEYS[2], unpack(expired))
+    call('ZREM', KEYS[3], unpack(expired))
   end
-  local first = redis.call('HGET', KEYS[2], ARGV[2])
-  if first and tonumber(redis.call('ZSCORE', KEYS[3], ARGV[2]) or 0) > now then
+  local first = call('HGET', KEYS[2], ARGV[2])
+  if first and tonumber(call('ZSCORE', KEYS[3], ARGV[2]) or 0) > now then
     return {0, first}
   end
   expiry = now + tonumber(ARGV[4])
 end
-redis.call('LPUSH', KEYS[1], unpack(ARGV, 5))
-redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+call('LPUSH', KEYS[1], unpack(ARGV, 5))
+call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 if keyed then
-  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-  redis.call('ZADD', KEYS[3], expiry, ARGV[2])
-  redis.call('PEXPIREAT', KEYS[2], expiry)
-  redis.call('PEXPIREAT', KEYS[3], expiry)
+  call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  call('ZADD', KEYS[3], expiry, ARGV[2])
+  call('PEXPIREAT', KEYS[2], expiry)
+  call('PEXPIREAT', KEYS[3], expiry)
 end
 return {1}
 """

@@ -200,6 +200,10 @@ class _ConnectionLog:
     def __init__(self, settings: Settings) -> None:
         self._connects = 0
         self._handshake = not settings.redis_cluster
+        # Without credentials nothing is sent on connect, and a server that requires them answers a first command
+        # of more than ten arguments (a batch, the log's script) with a protocol error and closes the socket,
+        # instead of NOAUTH. A PING makes it say NOAUTH, which redis-py raises as the AuthenticationError it is.
+        self._ping = not _has_password(settings) and not settings.redis_username
         self._where = {
             "tls": _uses_tls(settings),
             "cluster": settings.redis_cluster,
@@ -212,6 +216,9 @@ class _ConnectionLog:
             # server that accepts but never answers, redis-py's nested health check recurses until the
             # stack is exhausted, and even when answered it only doubles the round trips.
             connection.on_connect_check_health(check_health=False)
+        if self._ping:
+            connection.send_command("PING", check_health=False)
+            connection.read_response()
         self._connects += 1
         logger.info(
             "Redis connection initialised" if self._connects == 1 else "Redis reconnected",
