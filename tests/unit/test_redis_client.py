@@ -10,6 +10,7 @@ from actionlog import redis_client
 from actionlog.errors import ConfigurationError, StoreUnavailable
 from actionlog.redis_client import SecretCredentials, create_client
 from actionlog.settings import Settings
+from bench import floors
 from tests.support import free_port
 
 
@@ -134,3 +135,14 @@ def test_a_failure_keeps_or_discards_the_client_by_its_cause(configure, failure:
         redis_client.report_failure(error)
 
     assert (redis_client.get_redis() is first) is keeps_client
+
+
+def test_the_benchmarks_floor_client_is_configured_as_the_default_settings_configure_ours() -> None:
+    # bench/floors.py runs as a function without the layer, so it keeps copies of the table's defaults: these
+    ours = connection_options(create_client(Settings()))
+    floor = connection_options(floors.client("redis://localhost:6379/0"))
+
+    for option in ("socket_timeout", "socket_connect_timeout", "health_check_interval", "protocol"):
+        assert floor[option] == ours[option], option
+    assert floor["retry"].get_retries() == ours["retry"].get_retries()  # type: ignore[attr-defined]
+    assert Settings().actions_max_entries == floors.MAX_ENTRIES

@@ -1,6 +1,6 @@
 """Structured JSON logging and CloudWatch metrics (embedded metric format) shared by every handler.
 
-Service name, level and namespace come from Powertools' variables; the defaults match template.yaml.
+Service name, level and namespace come from Powertools' variables; their defaults are rows of settings.py's table.
 """
 
 from __future__ import annotations
@@ -13,17 +13,19 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from actionlog.settings import POWERTOOLS_LOGGER_LOG_EVENT, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME
+
 # An explicit argument would win over Powertools' variables, so the defaults are applied only when they are unset.
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "actionlog"
+SERVICE = POWERTOOLS_SERVICE_NAME.read(os.environ)
 logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Actionlog", service=SERVICE)
+metrics = Metrics(namespace=POWERTOOLS_METRICS_NAMESPACE.read(os.environ), service=SERVICE)
 
 __all__ = ["MetricUnit", "begin_invocation", "count", "flushing_metrics", "lambda_entry", "logger", "metrics"]
 
 type Handler = Callable[[Mapping[str, Any], Any], Any]
 
 # Powertools' own switch for logging every event (debugging only: an event carries the caller's token).
-LOG_EVENT = os.environ.get("POWERTOOLS_LOGGER_LOG_EVENT", "false").strip().lower() in ("1", "true", "yes", "on")
+LOG_EVENT = POWERTOOLS_LOGGER_LOG_EVENT.read(os.environ)
 
 _cold_start = True
 

@@ -1,133 +1,224 @@
-"""Every environment variable Actionlog reads, parsed and validated once per container."""
+"""Every environment variable Actionlog's functions read: one table, read once per container.
+
+Each variable is declared once, as a row below: its name, how its text is read, its default, its bounds and what
+it means. `Settings.from_env` reads the rows; template.yaml's parameters carry the same defaults and bounds
+(tests/deploy/test_settings_template.py checks them), and docs/configuration.md is generated from the rows
+(`python -m dev.settings_doc`). Adding a setting: one `setting(...)` row in `Settings`, and a template parameter
+with the environment variable it sets.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from actionlog.errors import ConfigurationError
 
 # Namespaces the cache routes must never reach, whatever the operator configures.
 RESERVED_KEY_PREFIXES = ("user:", "actionlog:")
 _PREFIX_PATTERN = re.compile(r"[A-Za-z0-9:_.-]{1,64}")
-DEFAULT_CACHE_KEY_PREFIXES = ("session:", "cache:")
+
+# Powertools' spellings of a switch (its `strtobool`, which reads its own POWERTOOLS_* switches), so that a flag
+# means the same in every variable of a function.
+_TRUE = frozenset({"1", "y", "yes", "t", "true", "on"})
+_FALSE = frozenset({"0", "n", "no", "f", "false", "off"})
 
 
-class Settings(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class Kind[T]:
+    """How a variable's text is read: `parse` raises ValueError with what is wrong, completing "<NAME> ..."."""
+
+    parse: Callable[[str], T]
+    show: Callable[[Any], str]  # a value as the template and the docs write it
+    offered: tuple[str, ...] = ()  # the spellings a template parameter offers, when the kind has a few
+
+
+def parse_flag(text: str) -> bool:
+    """The one reading of a true/false variable."""
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValueError(f"must be true or false, got {text!r}")
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"must be an integer, got {text!r}") from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"must be a number of seconds, got {text!r}") from None
+
+
+def _prefixes(text: str) -> tuple[str, ...]:
+    prefixes = tuple(prefix.strip() for prefix in text.split(",") if prefix.strip())
+    if not prefixes:
+        raise ValueError("must name at least one prefix")
+    for prefix in prefixes:
+        if not _PREFIX_PATTERN.fullmatch(prefix):
+            raise ValueError(f"entry {prefix!r} may use only A-Z a-z 0-9 : _ . -")
+        if any(prefix.startswith(reserved) or reserved.startswith(prefix) for reserved in RESERVED_KEY_PREFIXES):
+            raise ValueError(f"may not include {prefix!r}: it overlaps Actionlog's own keys")
+    return prefixes
+
+
+TEXT = Kind[str](str, lambda value: value or "")
+INTEGER = Kind(_integer, str)
+SECONDS = Kind(_seconds, lambda value: f"{value:g}")
+FLAG = Kind(parse_flag, lambda value: "true" if value else "false", offered=("true", "false"))
+PREFIXES = Kind(_prefixes, ",".join)  # comma-separated cache key prefixes, never one of Actionlog's own
+
+
+class Variable[T](NamedTuple):
+    """One row of the table: an environment variable, how it is read, its default, bounds and meaning."""
+
+    name: str
+    kind: Kind[T]
+    default: T  # when the variable is unset or empty (SAM passes an empty parameter as "")
+    meaning: str
+    low: int | float | None = None  # inclusive bounds of a number, as a template's MinValue and MaxValue
+    high: int | float | None = None
+    allowed: tuple[str, ...] = ()  # the only values, as a template's AllowedValues (a flag: the kind's)
+    field: str | None = None  # the `Settings` field it sets; None for a variable Powertools reads
+
+    @property
+    def allowed_values(self) -> tuple[str, ...]:
+        return self.allowed or self.kind.offered
+
+    def read(self, env: Mapping[str, str]) -> T:
+        """The value `env` gives the variable, or its default; ConfigurationError names it when the value is bad."""
+        text = env.get(self.name, "").strip()
+        if not text:
+            return self.default
+        if self.allowed and text not in self.allowed:
+            raise ConfigurationError(f"{self.name} must be one of {', '.join(self.allowed)}, got {text!r}")
+        try:
+            value = self.kind.parse(text)
+        except ValueError as error:
+            raise ConfigurationError(f"{self.name} {error}") from None
+        if isinstance(value, int | float) and not _within(value, self.low, self.high):
+            raise ConfigurationError(f"{self.name} must be between {self.low} and {self.high}, got {value}")
+        return value
+
+
+def _within(value: float, low: float | None, high: float | None) -> bool:
+    return (low is None or low <= value) and (high is None or value <= high)  # NaN is within no bounds
+
+
+_ROW = "actionlog.variable"  # the key of a Settings field's row in its metadata
+
+
+def setting[T](
+    name: str,
+    kind: Kind[T],
+    default: T,
+    *,
+    low: int | float | None = None,
+    high: int | float | None = None,
+    allowed: tuple[str, ...] = (),
+    meaning: str,
+) -> T:
+    """A `Settings` field read from the environment variable `name`: a row of the table."""
+    row = Variable(name, kind, default, meaning, low=low, high=high, allowed=allowed)
+    return dataclasses.field(default=default, metadata={_ROW: row})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
     """Actionlog's configuration: the defaults below, and what the environment sets (`from_env`)."""
 
-    redis_url: str | None = None
-    redis_host: str = "localhost"
-    redis_port: int = 6379
-    redis_username: str | None = None
-    redis_password: str | None = None
-    redis_secret_arn: str | None = None
-    redis_tls: bool = False
-    redis_tls_ca_certs: str | None = None
-    redis_cluster: bool = False
-    # Sized for Lambda: even (1 + retries) * socket timeout stays well inside the function timeout.
-    redis_socket_timeout: float = 1.0
-    redis_connect_timeout: float = 1.0
-    redis_retries: int = 1
-    redis_health_check_interval: int = 10
-    actions_max_entries: int = 100
-    cache_key_prefixes: tuple[str, ...] = DEFAULT_CACHE_KEY_PREFIXES
-    auth_required: bool = True
-    user_id_claim: str = "sub"
+    # fmt: off
+    redis_url: str | None = setting("REDIS_URL", TEXT, None, meaning=
+        "full `redis://` or `rediss://` URL; wins over host and port")
+    redis_host: str = setting("REDIS_HOST", TEXT, "localhost", meaning="Redis server host")
+    redis_port: int = setting("REDIS_PORT", INTEGER, 6379, low=1, high=65535, meaning="Redis server port")
+    redis_username: str | None = setting("REDIS_USERNAME", TEXT, None, meaning="ACL user")
+    redis_password: str | None = setting("REDIS_PASSWORD", TEXT, None, meaning=
+        "password; no template parameter on purpose: a variable shows in the function's configuration, so a"
+        " deployment keeps the password in the secret of REDIS_SECRET_ARN")
+    redis_secret_arn: str | None = setting("REDIS_SECRET_ARN", TEXT, None, meaning=
+        "Secrets Manager secret with the password (plain, or JSON with `password` and optional `username`), read on"
+        " the first connection and cached; read again after an authentication failure, so a rotation needs no"
+        " redeploy")
+    redis_tls: bool = setting("REDIS_TLS", FLAG, False, meaning=
+        "`true` for TLS (ElastiCache in-transit encryption); the server certificate and host name are verified")
+    redis_tls_ca_certs: str | None = setting("REDIS_TLS_CA_CERTS", TEXT, None, meaning=
+        "CA bundle to verify the server with (the system store otherwise)")
+    redis_cluster: bool = setting("REDIS_CLUSTER", FLAG, False, meaning=
+        "`true` for cluster mode enabled and ElastiCache Serverless")
+    # The timeouts' and retries' maxima keep a dead Redis a 503 inside the function timeout, not a timeout (API
+    # Gateway's bare 500): tests/deploy/test_template.py adds up the worst case.
+    redis_socket_timeout: float = setting("REDIS_SOCKET_TIMEOUT", SECONDS, 1.0, low=0.1, high=2, meaning=
+        "seconds a Redis command may take before it fails (and answers 503)")
+    redis_connect_timeout: float = setting("REDIS_CONNECT_TIMEOUT", SECONDS, 1.0, low=0.1, high=2, meaning=
+        "seconds a new Redis connection may take")
+    redis_retries: int = setting("REDIS_RETRIES", INTEGER, 1, low=0, high=1, meaning=
+        "retries after a connection error (not after a reply timed out: the command may have run), with"
+        " exponential backoff")
+    redis_health_check_interval: int = setting("REDIS_HEALTH_CHECK_INTERVAL", INTEGER, 10, low=0, high=3600, meaning=
+        "seconds a connection may sit idle before it is PINGed when next used (a thawed container's socket is often"
+        " dead); 0 never checks")
+    actions_max_entries: int = setting("ACTIONS_MAX_ENTRIES", INTEGER, 100, low=1, high=10_000, meaning=
+        "cap of each user's action list")
+    cache_key_prefixes: tuple[str, ...] = setting("CACHE_KEY_PREFIXES", PREFIXES, ("session:", "cache:"), meaning=
+        "comma-separated key prefixes the shared cache routes may use (A-Z a-z 0-9 : _ . -), never `user:` or"
+        " `actionlog:`")
+    auth_required: bool = setting("AUTH_REQUIRED", FLAG, True, meaning=
+        "`false` lets requests without JWT claims through: for local development only, keep `true` in a deployment")
+    user_id_claim: str = setting("USER_ID_CLAIM", TEXT, "sub", meaning="JWT claim that names the caller's user id")
+    # fmt: on
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the configuration from `env` (default: the process environment)."""
         env = os.environ if env is None else env
-        reader = _Reader(env)
-        default = cls._field_defaults
-        return cls(
-            redis_url=reader.text("REDIS_URL"),
-            redis_host=reader.text("REDIS_HOST") or default["redis_host"],
-            redis_port=reader.integer("REDIS_PORT", default["redis_port"], low=1, high=65535),
-            redis_username=reader.text("REDIS_USERNAME"),
-            redis_password=reader.text("REDIS_PASSWORD"),
-            redis_secret_arn=reader.text("REDIS_SECRET_ARN"),
-            redis_tls=reader.flag("REDIS_TLS", default["redis_tls"]),
-            redis_tls_ca_certs=reader.text("REDIS_TLS_CA_CERTS"),
-            redis_cluster=reader.flag("REDIS_CLUSTER", default["redis_cluster"]),
-            redis_socket_timeout=reader.seconds("REDIS_SOCKET_TIMEOUT", default["redis_socket_timeout"]),
-            redis_connect_timeout=reader.seconds("REDIS_CONNECT_TIMEOUT", default["redis_connect_timeout"]),
-            redis_retries=reader.integer("REDIS_RETRIES", default["redis_retries"], low=0, high=5),
-            redis_health_check_interval=reader.integer(
-                "REDIS_HEALTH_CHECK_INTERVAL", default["redis_health_check_interval"], low=0, high=3600
-            ),
-            actions_max_entries=reader.integer(
-                "ACTIONS_MAX_ENTRIES", default["actions_max_entries"], low=1, high=10_000
-            ),
-            cache_key_prefixes=_cache_key_prefixes(reader.text("CACHE_KEY_PREFIXES")),
-            auth_required=reader.flag("AUTH_REQUIRED", default["auth_required"]),
-            user_id_claim=reader.text("USER_ID_CLAIM") or default["user_id_claim"],
-        )
+        return cls(**{row.field: row.read(env) for row in SETTINGS if row.field})
+
+
+SETTINGS: tuple[Variable[Any], ...] = tuple(
+    each.metadata[_ROW]._replace(field=each.name) for each in dataclasses.fields(Settings)
+)
+
+# Powertools reads these itself (observability.py reads the first two for the Logger and Metrics it makes, and the
+# switch); they are rows here so that the template and the docs are checked against them too.
+POWERTOOLS_SERVICE_NAME = Variable(
+    "POWERTOOLS_SERVICE_NAME", TEXT, "actionlog", "`service` of every log line and metric"
+)
+POWERTOOLS_METRICS_NAMESPACE = Variable(
+    "POWERTOOLS_METRICS_NAMESPACE", TEXT, "Actionlog", "CloudWatch namespace of the metrics"
+)
+POWERTOOLS_LOG_LEVEL = Variable(
+    "POWERTOOLS_LOG_LEVEL",
+    TEXT,
+    "INFO",
+    "level of the JSON logs (Lambda filters them at the same level)",
+    allowed=("DEBUG", "INFO", "WARN", "ERROR"),
+)
+POWERTOOLS_LOGGER_LOG_EVENT = Variable(
+    "POWERTOOLS_LOGGER_LOG_EVENT", FLAG, False, "`true` logs every event: debugging only, an event carries a token"
+)
+
+VARIABLES: tuple[Variable[Any], ...] = (
+    *SETTINGS,
+    POWERTOOLS_SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE,
+    POWERTOOLS_LOG_LEVEL,
+    POWERTOOLS_LOGGER_LOG_EVENT,
+)
 
 
 @cache
 def get_settings() -> Settings:
     """The container's settings, read from the environment on first use."""
     return Settings.from_env()
-
-
-class _Reader:
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def text(self, name: str) -> str | None:
-        value = self._env.get(name, "").strip()
-        return value or None
-
-    def flag(self, name: str, default: bool) -> bool:
-        value = self.text(name)
-        if value is None:
-            return default
-        match value.lower():
-            case "true" | "1" | "yes":
-                return True
-            case "false" | "0" | "no":
-                return False
-        raise ConfigurationError(f"{name} must be true or false, got {value!r}")
-
-    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise ConfigurationError(f"{name} must be an integer, got {value!r}") from None
-        if not low <= number <= high:
-            raise ConfigurationError(f"{name} must be between {low} and {high}, got {number}")
-        return number
-
-    def seconds(self, name: str, default: float) -> float:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            raise ConfigurationError(f"{name} must be a number of seconds, got {value!r}") from None
-        if not 0 < number <= 30:
-            raise ConfigurationError(f"{name} must be more than 0 and at most 30 seconds, got {number}")
-        return number
-
-
-def _cache_key_prefixes(value: str | None) -> tuple[str, ...]:
-    if value is None:
-        return DEFAULT_CACHE_KEY_PREFIXES
-    prefixes = tuple(prefix.strip() for prefix in value.split(",") if prefix.strip())
-    if not prefixes:
-        raise ConfigurationError("CACHE_KEY_PREFIXES must name at least one prefix")
-    for prefix in prefixes:
-        if not _PREFIX_PATTERN.fullmatch(prefix):
-            raise ConfigurationError(f"CACHE_KEY_PREFIXES entry {prefix!r} may use only A-Z a-z 0-9 : _ . -")
-        if any(prefix.startswith(reserved) or reserved.startswith(prefix) for reserved in RESERVED_KEY_PREFIXES):
-            raise ConfigurationError(f"CACHE_KEY_PREFIXES may not include {prefix!r}: it overlaps Actionlog's own keys")
-    return prefixes
