@@ -7,7 +7,6 @@ import pytest
 import redis
 
 from actionlog import actions
-
 from tests.support import invoke, load_event, with_body
 
 pytestmark = pytest.mark.redis_server

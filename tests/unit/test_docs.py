@@ -1,6 +1,6 @@
 """The repository stands alone, and its README is the way in.
 
-No tracked file refers to a document outside the repository (a team's contract, a folder shared beside it, an issue number);
+No tracked file refers to a document outside the repository (a team's contract, a shared place, an issue number);
 the README stays short and links every document of docs/; every link between the documents reaches a file and a
 heading that exist; and what the documents show of the code (make targets, functions, events, modules, code
 excerpts) is in the repository as shown. The commands and tables the documents hold are checked where their

@@ -217,7 +217,7 @@ class _ConnectionLog:
             # stack is exhausted, and even when answered it only doubles the round trips.
             connection.on_connect_check_health(check_health=False)
         if self._ping:
-            connection.send_command("PING", check_health=False)
+            connection.send_command("PING", check_health=False)  # type: ignore[no-untyped-call]
             connection.read_response()
         self._connects += 1
         logger.info(
