@@ -9,6 +9,7 @@ moto's CloudWatch as CloudFormation would send them, which boto3 checks against 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -27,9 +28,9 @@ PASSWORD = "Correct-horse-battery-1"
 
 def properties(name: str, **given: Any) -> dict[str, Any]:
     """A resource's properties as CloudFormation would send them, with the references `given` filled in."""
-    resolved: dict[str, Any] = Stack(TEMPLATE.document, {"CreateUserPool": "true"}, known=given).value(
-        RESOURCES[name]["Properties"]
-    )
+    # The admin password flow is how these tests (and the README's walkthrough) sign a user in without an app
+    parameters = {"CreateUserPool": "true", "AppClientAdminPasswordAuth": "true"}
+    resolved: dict[str, Any] = Stack(TEMPLATE.document, parameters, known=given).value(RESOURCES[name]["Properties"])
     return resolved
 
 
@@ -122,20 +123,31 @@ def test_the_admin_client_reaches_every_users_data_and_the_server_facts(
 
 
 def test_every_alarm_is_one_cloudwatch_accepts_and_notifies_the_stacks_topic(aws: None) -> None:
-    sns = boto3.client("sns", region_name=REGION)
+    sns, kms = boto3.client("sns", region_name=REGION), boto3.client("kms", region_name=REGION)
+    account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
     given = {
         "AlarmEmail": "ops@example.com",
-        "RedisHost": "redis.internal",
+        "CreateCache": "true",
+        "VpcId": "vpc-0abc",
+        "SubnetIds": "subnet-a,subnet-b",
         "JwtIssuer": "https://x",
         "JwtAudiences": "a",
     }
-    topic = Stack(TEMPLATE.document, given).value(
-        RESOURCES["AlarmTopic"]["Properties"] | {"KmsMasterKeyId": "alias/aws/sns"}
+    pseudo = {"AWS::AccountId": account, "AWS::Region": REGION, "AWS::Partition": "aws"}
+    # (moto keeps the key policy but does not enforce it: tests/deploy/test_template.py reads what it allows)
+    key = Stack(TEMPLATE.document, given, known=pseudo).value(RESOURCES["AlarmTopicKey"]["Properties"])
+    key_id = kms.create_key(Description=key["Description"], Policy=json.dumps(key["KeyPolicy"]))["KeyMetadata"]["KeyId"]
+    topic = Stack(TEMPLATE.document, given, known={"AlarmTopicKey": key_id}).value(
+        RESOURCES["AlarmTopic"]["Properties"]
     )
     topic_arn = sns.create_topic(
         Name="actionlog-alarms",
         Attributes={"DisplayName": topic["DisplayName"], "KmsMasterKeyId": topic["KmsMasterKeyId"]},
     )["TopicArn"]
+    policy = Stack(TEMPLATE.document, given, known={**pseudo, "AlarmTopic": topic_arn}).value(
+        RESOURCES["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]
+    )
+    sns.set_topic_attributes(TopicArn=topic_arn, AttributeName="Policy", AttributeValue=json.dumps(policy))
     [subscription] = topic["Subscription"]
     sns.subscribe(TopicArn=topic_arn, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"])
     names = {name: f"actionlog-{name}-AbC123" for name in TEMPLATE.functions}
@@ -146,6 +158,7 @@ def test_every_alarm_is_one_cloudwatch_accepts_and_notifies_the_stacks_topic(aws
         "ActionsQueue.QueueName": "actionlog-ActionsQueue",
         "ActionsDeadLetterQueue.QueueName": "actionlog-ActionsDeadLetterQueue",
         "ProbeDeadLetterQueue.QueueName": "actionlog-ProbeDeadLetterQueue",
+        "Cache": "actionlog-0a1b2c3d",
     }
     cloudwatch = boto3.client("cloudwatch", region_name=REGION)
     alarms = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
