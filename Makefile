@@ -49,7 +49,7 @@ build: $(SAM_VENV)/.installed $(VENV)/.installed  ## sam build: the functions an
 
 # samconfig.toml holds the stack name and deployment settings; PARAMETERS (Key=Value ...) replace its
 # parameter_overrides. The first time, `$(SAM) deploy --guided` asks for each parameter instead.
-deploy: build  ## sam deploy with samconfig.toml (README: Deploy)
+deploy: build  ## sam deploy with samconfig.toml (docs/deploy.md)
 	$(SAM) deploy $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 
 $(VENV)/.installed: pyproject.toml layers/actionlog/requirements.txt

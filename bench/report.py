@@ -110,7 +110,7 @@ class Results(NamedTuple):
         minutes, seconds = divmod(round(self.elapsed_seconds), 60)
         machine = [[name, value] for name, value in self.facts.items() if name != "date"]
         header = f"# Actionlog benchmarks\n\n`python -m bench`, {self.plan.name} run, {self.facts['date']}, "
-        header += f"{minutes} min {seconds} s. Every figure is a median; how each is measured: README.md, Performance."
+        header += f"{minutes} min {seconds} s. Every figure is a median; how each is measured: docs/performance.md."
         sections = [header, table(["machine", ""], machine, "ll"), self.targets_section()]
         return "\n\n".join([*sections, self.warm_section(), self.cold_section()]) + "\n"
 

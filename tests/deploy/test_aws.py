@@ -28,7 +28,7 @@ PASSWORD = "Correct-horse-battery-1"
 
 def properties(name: str, **given: Any) -> dict[str, Any]:
     """A resource's properties as CloudFormation would send them, with the references `given` filled in."""
-    # The admin password flow is how these tests (and the README's walkthrough) sign a user in without an app
+    # The admin password flow is how these tests (and docs/deploy.md's walkthrough) sign a user in without an app
     parameters = {"CreateUserPool": "true", "AppClientAdminPasswordAuth": "true"}
     resolved: dict[str, Any] = Stack(TEMPLATE.document, parameters, known=given).value(RESOURCES[name]["Properties"])
     return resolved

@@ -26,6 +26,63 @@ def test_a_repeated_post_with_the_same_key_logs_once_and_returns_the_first_body(
     assert real_redis.llen("user:123:actions") == 1
 
 
+@pytest.mark.parametrize("function", ["log_action", "log_batch_actions"])
+def test_a_replayed_answer_is_the_first_answer_byte_for_byte(real_redis: redis.Redis, function: str) -> None:
+    # Metadata whose encoding a re-encoder could change (key order, escapes, a float, non-ASCII), kept as first sent.
+    metadata = {"z": 1.5e300, "a": "caf\u00e9 \u2028", "n": [None, True, {"deep": -0.0}]}
+    body = {"action": "pay", "metadata": metadata}
+    event = with_key(load_event(f"{function}.json"), f"byte-for-byte-{function}")
+    event = with_body(event, body if function == "log_action" else {"actions": [body, body]})
+
+    first = invoke(function, event)
+    again = invoke(function, event)
+
+    assert first["statusCode"] == again["statusCode"] == 201
+    assert again["headers"]["Idempotent-Replayed"] == "true"
+    assert again["body"] == first["body"]
+    assert again["body"].encode() == first["body"].encode()
+
+
+@pytest.mark.parametrize("spelling", ["Idempotency-Key", "IDEMPOTENCY-KEY", "idempotency-KEY"])
+def test_the_key_is_honoured_whatever_the_case_of_its_header_name(real_redis: redis.Redis, spelling: str) -> None:
+    # API Gateway lower-cases header names; `sam local start-api` passes them on as the client sent them.
+    event = load_event("log_action.json")
+    event = {**event, "headers": {**event["headers"], spelling: "case-1"}}
+
+    first = invoke("log_action", event)
+    again = invoke("log_action", event)
+
+    assert (first["headers"]["Idempotent-Replayed"], again["headers"]["Idempotent-Replayed"]) == ("false", "true")
+    assert again["body"] == first["body"]
+    assert real_redis.llen("user:123:actions") == 1
+
+
+def test_clearing_the_log_removes_its_receipts_and_a_retry_logs_again(real_redis: redis.Redis) -> None:
+    event = with_key(load_event("log_action.json"), "before-clear")
+    first = invoke("log_action", event)
+
+    assert invoke("clear_user_actions", load_event("clear_user_actions.json"))["json"]["cleared"] is True
+    assert real_redis.keys("actionlog:receipt*") == []
+    again = invoke("log_action", event)
+
+    assert again["headers"]["Idempotent-Replayed"] == "false"
+    assert again["json"]["entry"]["id"] != first["json"]["entry"]["id"]
+    assert real_redis.llen("user:123:actions") == 1
+
+
+def test_an_expired_receipt_is_dropped_and_its_key_logs_again(real_redis: redis.Redis) -> None:
+    event = with_key(load_event("log_action.json"), "expiring")
+    invoke("log_action", event)
+    [write_id] = real_redis.zrange("actionlog:receipt-expiries:{user:123:actions}", 0, -1)
+    real_redis.zadd("actionlog:receipt-expiries:{user:123:actions}", {write_id: 1})  # as if 24 hours had passed
+
+    again = invoke("log_action", event)
+
+    assert again["headers"]["Idempotent-Replayed"] == "false"
+    assert real_redis.llen("user:123:actions") == 2
+    assert real_redis.hlen("actionlog:receipts:{user:123:actions}") == 1  # the old receipt replaced, not kept
+
+
 def test_a_repeated_batch_with_the_same_key_logs_once(real_redis: redis.Redis) -> None:
     event = with_key(load_event("log_batch_actions.json"), "batch-7")
 
@@ -79,7 +136,7 @@ def test_the_marker_is_never_written_when_the_write_fails(real_redis: redis.Redi
     response = invoke("log_action", event)
 
     assert response["statusCode"] == 500
-    assert real_redis.keys("actionlog:written:*") == []
+    assert real_redis.keys("actionlog:receipt*") == []
     real_redis.delete("user:123:actions")
     assert invoke("log_action", event)["statusCode"] == 201  # the key was not burnt by the failure
     assert real_redis.llen("user:123:actions") == 1

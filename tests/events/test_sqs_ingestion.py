@@ -9,6 +9,7 @@ import pytest
 import redis
 from moto import mock_aws
 
+from actionlog import actions
 from dev.template import read_document
 from tests.support import FlakyProxy, RedisServer, handler_module, lambda_context
 
@@ -155,7 +156,8 @@ def test_redis_dying_mid_batch_loses_nothing_and_logs_nothing_twice(
     bodies = [{"userId": "123", "action": f"a{n}"} for n in range(6)]
     send(sqs, queue, *bodies)
     messages = receive(sqs, queue)
-    with FlakyProxy(session_redis_server.port, cut_after_requests=3, failure="close") as proxy:
+    real_redis.script_load(actions.LOG_SCRIPT)  # one request per record after the connection handshake
+    with FlakyProxy(session_redis_server.port, cut_after_requests=4, failure="close") as proxy:
         configure(REDIS_URL=proxy.url)
 
         failed = deliver(sqs, queue, messages)
