@@ -20,7 +20,7 @@ from typing import Any
 from bench import cold, floors
 from bench.operations import Plan, handler_environment, template_function
 from bench.report import Results
-from dev.lambda_runtime import lambda_environment
+from dev.lambda_environment import lambda_environment
 from dev.redis_server import LOOPBACK, RedisServer, RedisServerMissing
 from dev.template import REPO_ROOT
 

@@ -16,7 +16,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dev.lambda_runtime import FunctionError, InvocationFailed, LocalFunctions, parse_sam_local_args
+from dev.invocation import FunctionError, InvocationFailed
+from dev.local_functions import LocalFunctions, parse_sam_local_args
 
 
 def main(argv: Sequence[str] | None = None) -> int:

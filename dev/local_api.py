@@ -2,7 +2,7 @@
 
 Like `sam local start-api`: this server does API Gateway's part (`dev.gateway`: route, authorizer, CORS, event,
 response; 404/405 for no route, 500/504 for a failed or timed-out function) and the functions run as Lambda runs
-them (`dev.lambda_runtime`). Redis: REDIS_URL or REDIS_HOST when set, else a redis-server of this run's own, or
+them (`dev.local_functions`). Redis: REDIS_URL or REDIS_HOST when set, else a redis-server of this run's own, or
 fakeredis where redis-server is not installed. LOCALLY A BEARER TOKEN IS DECODED WITHOUT VERIFYING ITS SIGNATURE
 (`python -m dev.token --sub 123` mints one); without one, AUTH_REQUIRED=false (the local default) lets a request
 in. One line per request goes to stderr, with the functions' logs; Ctrl-C or SIGTERM stops everything.
@@ -36,7 +36,8 @@ from dev.gateway import (
     proxy_response,
     with_cors,
 )
-from dev.lambda_runtime import InvocationFailed, InvocationTimedOut, LocalFunctions, parse_sam_local_args
+from dev.invocation import InvocationFailed, InvocationTimedOut
+from dev.local_functions import LocalFunctions, parse_sam_local_args
 from dev.redis_server import LOOPBACK
 from dev.template import Template
 

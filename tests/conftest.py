@@ -10,8 +10,8 @@ from moto import mock_aws
 
 from actionlog.redis_client import discard_client
 from actionlog.settings import get_settings
-from dev.lambda_runtime import emulator_binary
 from dev.redis_server import EmbeddedRedis
+from dev.sam_cli import emulator_binary
 from tests.support import AWS_REGION, NEVER_LOGGED, REQUIRE_SAM, RedisServer, unavailable
 
 

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import pytest
 
 import dev.redis_server
-from dev.lambda_runtime import lambda_context  # Lambda's own context object, for handlers called in this process
+from dev.lambda_environment import lambda_context  # Lambda's own context object, for handlers called in this process
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"

@@ -25,8 +25,9 @@ import pytest
 
 import dev.local_api
 from dev.gateway import HttpRequest
-from dev.lambda_runtime import FunctionError, Invocation, InvocationTimedOut, emulator_binary
+from dev.invocation import FunctionError, Invocation, InvocationTimedOut
 from dev.local_api import LocalApi
+from dev.sam_cli import emulator_binary
 from dev.template import REPO_ROOT, Cors, Template, load_template
 from dev.token import mint
 from tests.dev.stubs import stub_route
