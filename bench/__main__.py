@@ -21,7 +21,8 @@ from bench import cold, floors
 from bench.operations import Plan, handler_environment, template_function
 from bench.report import Results
 from dev.lambda_environment import lambda_environment
-from dev.redis_server import LOOPBACK, RedisServer, RedisServerMissing
+from dev.redis_server import LOOPBACK, RedisServerMissing
+from dev.redis_server import ThrowawayRedisServer as RedisServer
 from dev.template import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "RESULTS.md"

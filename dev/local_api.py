@@ -31,9 +31,9 @@ from dev.gateway import (
     RouteTable,
     build_event,
     cors_preflight,
+    http_response_from_lambda,
     json_response,
     jwt_authorizer,
-    proxy_response,
     with_cors,
 )
 from dev.invocation import InvocationFailed, InvocationTimedOut
@@ -42,7 +42,7 @@ from dev.redis_server import LOOPBACK
 from dev.template import Template
 
 DEFAULT_PORT = 3000
-MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit for HTTP APIs
+GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit for HTTP APIs
 
 
 class LocalApi:
@@ -83,7 +83,7 @@ class LocalApi:
         event = build_event(match, request, request_id=request_id, authorizer=authorizer, now=datetime.now(UTC))
         try:
             invocation = self.functions.invoke(name, event)
-            response = proxy_response(invocation.result)
+            response = http_response_from_lambda(invocation.result)
         except InvocationTimedOut as error:
             return json_response(HTTPStatus.GATEWAY_TIMEOUT, {"message": "Gateway Timeout"}), str(error)
         except (InvocationFailed, MalformedResponse) as error:
@@ -158,7 +158,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = self.headers.get("Content-Length") or "0"
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower() or not length.isdigit():
             raise Refused(HTTPStatus.BAD_REQUEST, "send the body with a Content-Length (chunked is not read locally)")
-        if int(length) > MAX_BODY_BYTES:
+        if int(length) > GATEWAY_MAX_PAYLOAD_BYTES:
             raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"a body of {length} bytes is over API Gateway's 10 MiB")
         return self.rfile.read(int(length))
 

@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 @dataclass
-class RedisServer:
+class ThrowawayRedisServer:
     """A redis-server without persistence, which may be stopped and started again on the same port."""
 
     port: int = field(default_factory=free_port)
@@ -55,7 +55,7 @@ class RedisServer:
     def description(self) -> str:
         return f"redis-server on {LOOPBACK}:{self.port} (no persistence)"
 
-    def start(self) -> RedisServer:
+    def start(self) -> ThrowawayRedisServer:
         args = [redis_server_binary(), "--port", str(self.port), "--bind", LOOPBACK, "--save", ""]
         self.workdir = self.workdir or tempfile.mkdtemp(prefix="actionlog-redis-")
         args += ["--appendonly", "no", "--dir", self.workdir, *self.extra_args]
@@ -77,7 +77,7 @@ class RedisServer:
     def client(self, **options: Any) -> redis.Redis:
         return redis.Redis(host=LOOPBACK, port=self.port, decode_responses=True, socket_timeout=2, **options)
 
-    def __enter__(self) -> RedisServer:
+    def __enter__(self) -> ThrowawayRedisServer:
         return self.start()
 
     def __exit__(
@@ -137,9 +137,9 @@ class EmbeddedRedis:
         self._server.server_close()
 
 
-def local_redis() -> RedisServer | EmbeddedRedis:
+def local_redis() -> ThrowawayRedisServer | EmbeddedRedis:
     """A Redis for a local run: a real redis-server when one is installed, else the embedded fakeredis."""
     try:
-        return RedisServer().start()
+        return ThrowawayRedisServer().start()
     except RedisServerMissing:
         return EmbeddedRedis()

@@ -41,8 +41,9 @@ def redis_server_binary() -> str:
     return dev.redis_server.redis_server_binary()
 
 
-class RedisServer(dev.redis_server.RedisServer):
-    """dev.redis_server.RedisServer, skipped (or failed under CI) where redis-server is missing."""
+class RedisServer(dev.redis_server.ThrowawayRedisServer):
+    """The tests' redis-server: dev.redis_server.ThrowawayRedisServer, whose start skips the test (or fails it under
+    CI) where redis-server is missing."""
 
     def start(self) -> RedisServer:
         redis_server_binary()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from dev.redis_server import EmbeddedRedis, RedisServer, local_redis
+from dev.redis_server import EmbeddedRedis, ThrowawayRedisServer, local_redis
 from tests.support import redis_server_binary
 
 
@@ -16,7 +16,7 @@ def test_a_local_run_serves_a_real_redis_server_where_one_is_installed() -> None
 
     server = local_redis()
     try:
-        assert isinstance(server, RedisServer)
+        assert isinstance(server, ThrowawayRedisServer)
         assert "redis-server" in server.description
         client = server.client()
         assert client.execute_command("INFO", "server")["redis_version"]
