@@ -42,3 +42,27 @@ def test_without_redis_server_a_local_run_embeds_fakeredis(tmp_path: Path, monke
     finally:
         server.close()
     assert list(temporary.iterdir()) == []  # the redis-server that could not start left no directory behind
+
+
+@pytest.mark.redis_server
+def test_a_stopped_server_leaves_no_directory_and_starts_again_empty_on_its_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a server started in a temp directory of the test's own, holding a key
+    redis_server_binary()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    server = ThrowawayRedisServer().start()
+    try:
+        server.client().set("key", "value")
+
+        # When it is stopped
+        server.stop()
+
+        # Then nothing of it is left, and it starts again on the same port, empty
+        assert list(tmp_path.iterdir()) == []
+        port = server.port
+        server.start()
+        assert (server.port, server.client().get("key")) == (port, None)
+    finally:
+        server.close()
+    assert list(tmp_path.iterdir()) == []
