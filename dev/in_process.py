@@ -4,13 +4,14 @@ process and called with Lambda's context."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from dev.invocation import FunctionError, Invocation
 from dev.lambda_environment import lambda_context, lambda_environment
@@ -20,16 +21,24 @@ from dev.template import Function
 class InProcess:
     """The fallback where the RIE cannot run: the handler imported into this process, called with Lambda's context."""
 
-    def __init__(self, function: Function, environment: Mapping[str, str], paths: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        function: Function,
+        environment: Mapping[str, str],
+        paths: Sequence[Path],
+        *,
+        log: TextIO | None = sys.stderr,
+    ) -> None:
         self.function = function
         self._environment = lambda_environment(function, environment, paths)
         self._paths = paths
+        self._log = log or _Discard()
         self._handler: Any = None
 
     def invoke(self, event: Any) -> Invocation:
         started, init_ms = time.perf_counter(), None
-        # What the function prints or logs goes to stderr, as a runtime's output goes to its log, not to our caller.
-        with contextlib.redirect_stdout(sys.stderr):
+        # What the function prints or logs goes to the log, as a runtime's output does, not to our caller.
+        with contextlib.redirect_stdout(self._log):
             if self._handler is None:
                 self._handler = self._load()
                 init_ms = (time.perf_counter() - started) * 1000
@@ -59,5 +68,13 @@ class InProcess:
         except Exception as error:
             raise FunctionError({"errorType": "Runtime.ImportModuleError", "errorMessage": str(error)}) from None
 
-    def close(self) -> None:
+    def close(self, *, final: bool = False) -> None:
+        """Forget the handler: the next invocation imports it again (nothing runs apart, so nothing to stop)."""
         self._handler = None
+
+
+class _Discard(io.TextIOBase):
+    """A log nobody reads (a logger may keep the stream it found at import: it must stay writable)."""
+
+    def write(self, text: str) -> int:
+        return len(text)

@@ -8,26 +8,27 @@ import argparse
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from dev.cloudformation import cfn_text
 from dev.emulator import Emulator
 from dev.in_process import InProcess
 from dev.invocation import Invocation
-from dev.redis_server import local_redis
+from dev.redis_server import LocalRedis, local_redis
 from dev.sam_cli import emulator_binary
 from dev.template import TEMPLATE_PATH, Function, Template, load_template, parameter_overrides
 
 
 def runner(
-    function: Function, environment: Mapping[str, str], paths: Sequence[Path], **options: Any
+    function: Function, environment: Mapping[str, str], paths: Sequence[Path], *, log: TextIO | None = sys.stderr
 ) -> Emulator | InProcess:
-    """An emulator where the RIE runs, else the in-process fallback."""
+    """An emulator where the RIE runs, else the in-process fallback; `log` gets the function's log (None: dropped)."""
     if emulator_binary() is not None:
-        return Emulator(function, environment, paths, **options)
-    return InProcess(function, environment, paths)
+        return Emulator(function, environment, paths, log=log)
+    return InProcess(function, environment, paths, log=log)
 
 
 LOCAL_DEFAULTS = {"AUTH_REQUIRED": "false"}  # local runs let requests without a token through, unless told otherwise
@@ -56,18 +57,31 @@ def parse_sam_local_args(
     return args, template, load_env_vars(args.env_vars) if args.env_vars else None
 
 
+def redis_configured(env_vars: EnvVars | None = None) -> bool:
+    """Whether this process's environment or the env-vars file names a Redis (REDIS_URL or REDIS_HOST)."""
+    given = [os.environ, *(env_vars or {}).values()]
+    return any(values.get(name, "").strip() for values in given for name in ("REDIS_URL", "REDIS_HOST"))
+
+
 class LocalFunctions:
     """The template's functions for a local run: a warm runner each, the run's Redis in their environment.
 
     A function's environment, lowest priority first: the template's values (parameters at their defaults), the
     local defaults (AUTH_REQUIRED=false), this process's environment, the run's own Redis (unless REDIS_URL or
     REDIS_HOST names one), and an env-vars file, which sets only variables the template declares, as in `sam local`.
+    The run's own Redis is `redis` when given (another run's, which this one does not stop), else one started here.
+    `log` gets the functions' logs (None: dropped).
     """
 
-    def __init__(self, functions: Mapping[str, Function], *, env_vars: EnvVars | None = None) -> None:
-        given = [os.environ, *(env_vars or {}).values()]
-        configured = any(values.get(name, "").strip() for values in given for name in ("REDIS_URL", "REDIS_HOST"))
-        self.redis = None if configured else local_redis()
+    def __init__(
+        self,
+        functions: Mapping[str, Function],
+        *,
+        env_vars: EnvVars | None = None,
+        redis: LocalRedis | None = None,
+        log: TextIO | None = sys.stderr,
+    ) -> None:
+        self.redis = None if redis_configured(env_vars) else redis or local_redis()
         shared = LOCAL_DEFAULTS | {name: value for name, value in os.environ.items() if name not in _NOT_PASSED_ON}
         if self.redis is not None:
             shared |= {"REDIS_URL": self.redis.url, "REDIS_HOST": "", "REDIS_PORT": ""}
@@ -85,7 +99,7 @@ class LocalFunctions:
             for name, function in functions.items()
         }
         self._runners = {
-            name: runner(function, self._environments[name], [function.code_dir, *function.layer_dirs])
+            name: runner(function, self._environments[name], [function.code_dir, *function.layer_dirs], log=log)
             for name, function in functions.items()
         }
 
@@ -108,7 +122,10 @@ class LocalFunctions:
         return self._runners[name].invoke(event)
 
     def close(self) -> None:
-        for each in self._runners.values():
-            each.close()
-        if self.redis is not None:
-            self.redis.close()
+        """Stop every function, invocations in progress included, and the run's Redis; nothing starts again."""
+        try:
+            for each in self._runners.values():
+                each.close(final=True)
+        finally:
+            if self.redis is not None:
+                self.redis.close()

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 
@@ -146,6 +146,18 @@ class EmbeddedRedis:
     def close(self) -> None:
         self._server.shutdown()  # also ends the connection threads, which server_close then joins
         self._server.server_close()
+
+
+class LocalRedis(Protocol):
+    """A local run's Redis: where it is, what to call it, and how to end it (if it is the run's to end)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    def close(self) -> None: ...
 
 
 def local_redis() -> ThrowawayRedisServer | EmbeddedRedis:

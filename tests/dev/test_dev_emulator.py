@@ -148,6 +148,12 @@ def test_the_log_has_the_functions_output_and_lambdas_own_lines(
     assert len(init_reports) == 1
     assert re.fullmatch(r"INIT_REPORT Init Duration: [\d.]+ ms\tFunction: TestFunction", init_reports[0])
     assert not [line for line in lines if "(rapid)" in line]
+    # And the REPORT lines leave out what the RIE does not measure: Lambda's Init Duration and Max Memory Used
+    reports = [line for line in lines if line.startswith("REPORT RequestId: ")]
+    assert not [line for line in reports if "Init Duration" in line or "Max Memory Used" in line]
+    assert all(
+        re.search(r"\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB", line) for line in reports
+    )
 
 
 def test_an_exception_is_a_function_error_and_the_runtime_stays_warm(
