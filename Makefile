@@ -13,9 +13,11 @@ EVENT ?= events/health_check.json
 
 # Both run the functions under AWS's Runtime Interface Emulator, which comes with the SAM CLI (.venv-sam).
 # PARAMETERS: template parameters as Key=Value pairs, e.g. PARAMETERS="CorsAllowedOrigins=http://localhost:8080".
+# VERBOSE=1: the functions' logs and Lambda's START/END/REPORT lines too, not only one line per request.
 run: $(VENV)/.installed $(SAM_VENV)/.installed  ## Start the API on http://127.0.0.1:$(PORT) without Docker
-	$(BIN)/python -m dev.local_api --port $(PORT) --parameter-overrides $(PARAMETERS)
+	$(BIN)/python -m dev.local_api --port $(PORT) $(if $(VERBOSE),--verbose) --parameter-overrides $(PARAMETERS)
 
+# While `make run` runs, its Redis (dev/running_api.py); otherwise a throwaway one. It says which.
 invoke: $(VENV)/.installed $(SAM_VENV)/.installed  ## Invoke one function with an event file, like `sam local invoke`
 	$(BIN)/python -m dev.invoke $(FUNCTION) -e $(EVENT) --parameter-overrides $(PARAMETERS)
 
@@ -52,18 +54,24 @@ build: $(SAM_VENV)/.installed $(VENV)/.installed  ## sam build: the functions an
 deploy: build  ## sam deploy with samconfig.toml (docs/deploy.md)
 	$(SAM) deploy $(if $(PARAMETERS),--parameter-overrides $(PARAMETERS))
 
+# The first `make run` or `make test` creates both virtualenvs (a minute or two), saying what it does and letting pip
+# show what it fetches; later runs go straight on.
 $(VENV)/.installed: pyproject.toml layers/actionlog/requirements.txt
+	@echo "==> [1/2] $(VENV): the layer's dependencies and the tools (pytest, ruff, mypy, awslambdaric)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
-	$(BIN)/python -m pip install --quiet -r layers/actionlog/requirements.txt --group dev
+	$(BIN)/python -m pip install --progress-bar on -r layers/actionlog/requirements.txt --group dev
 	touch $@
+	@echo "==> [1/2] $(VENV) ready"
 
 # aws-sam-cli pins its own pydantic and boto3, so it gets a virtualenv of its own.
 $(SAM_VENV)/.installed: pyproject.toml
+	@echo "==> [2/2] $(SAM_VENV): the SAM CLI (its template translator and Runtime Interface Emulator), cfn-lint"
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip==26.3
-	$(SAM_VENV)/bin/python -m pip install --quiet --group sam
+	$(SAM_VENV)/bin/python -m pip install --progress-bar on --group sam
 	touch $@
+	@echo "==> [2/2] $(SAM_VENV) ready"
 
 # checkov pins its own dependencies, which clash with the SAM CLI's and the runtime's: a virtualenv of its own.
 $(SCAN_VENV)/.installed: pyproject.toml

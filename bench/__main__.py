@@ -40,8 +40,8 @@ from typing import Any
 from bench import cold, floors
 from bench.operations import Plan, handler_environment, template_function
 from bench.report import CANNOT_RUN, MISSED, PASSED, UNDECIDED, Results
-from dev.lambda_runtime import lambda_environment
-from dev.redis_server import LOOPBACK, RedisServer, RedisServerMissing
+from dev.lambda_environment import lambda_environment
+from dev.redis_server import LOOPBACK, RedisServerMissing, ThrowawayRedisServer
 from dev.template import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "RESULTS.md"
@@ -105,7 +105,7 @@ def timed[T](what: str, measure: Callable[[], T]) -> T:
     return result
 
 
-def measure_all(plan: Plan, server: RedisServer, workdir: Path) -> Results:
+def measure_all(plan: Plan, server: ThrowawayRedisServer, workdir: Path) -> Results:
     started, facts = time.monotonic(), machine_facts(server.url)
     layer, layout = builds(plan, workdir)
 
@@ -121,7 +121,7 @@ def measure_all(plan: Plan, server: RedisServer, workdir: Path) -> Results:
 
 def run(plan: Plan) -> Results:
     """Every measurement, against a redis-server of the bench's own."""
-    with tempfile.TemporaryDirectory(prefix="actionlog-bench-") as workdir, RedisServer() as server:
+    with tempfile.TemporaryDirectory(prefix="actionlog-bench-") as workdir, ThrowawayRedisServer() as server:
         return measure_all(plan, server, Path(workdir))
 
 

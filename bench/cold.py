@@ -1,6 +1,6 @@
 """Cold starts as Lambda has them, and the `sam build` they start from.
 
-Each sample is a fresh Runtime Interface Emulator with awslambdaric (dev.lambda_runtime), invoked once. Beside each
+Each sample is a fresh Runtime Interface Emulator with awslambdaric (dev.emulator), invoked once. Beside each
 function runs its floor: an app.py importing redis (via a copy of bench/floors.py) whose handler does the same Redis
 work in plain redis-py, with the same settings and import path.
 """
@@ -20,8 +20,9 @@ from typing import NamedTuple, TextIO
 
 from bench import floors
 from bench.operations import OPERATIONS, Operation, Plan, handler_environment, quartiles, succeeded, template_function
-from dev.lambda_runtime import Emulator, runtime_dir
-from dev.template import REPO_ROOT, SAM_PYTHON, TEMPLATE_PATH, Function, load_template
+from dev.emulator import Emulator, runtime_dir
+from dev.sam_cli import SAM_PYTHON
+from dev.template import REPO_ROOT, TEMPLATE_PATH, Function, load_template
 
 FLOOR_APP = '''"""The floor of a cold start: import redis, then do one operation's Redis work with plain redis-py."""
 import os

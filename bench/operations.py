@@ -28,7 +28,7 @@ from redis.connection import AbstractConnection as Connection
 
 from bench import floors
 from bench.floors import FLOORS
-from dev.lambda_runtime import lambda_context
+from dev.lambda_environment import lambda_context
 from dev.template import REPO_ROOT, Function, load_template
 
 type Event = dict[str, Any]

@@ -241,7 +241,7 @@ def build_event(
     return event
 
 
-def proxy_response(result: Any) -> HttpResponse:
+def http_response_from_lambda(result: Any) -> HttpResponse:
     """The HTTP response API Gateway makes of a function's return value (payload format 2.0). Raises MalformedResponse.
 
     Format 2.0 lets a function return just the body: API Gateway then sends it as JSON with status 200.

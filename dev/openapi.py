@@ -41,9 +41,9 @@ OPENAPI_VERSION = "3.1.0"
 SCHEMAS = "#/components/schemas/"
 JSON = "application/json"
 
-type Json = dict[str, Any]
+type JsonObject = dict[str, Any]
 
-HEADERS: Json = {
+HEADERS: JsonObject = {
     "Retry-After": {
         "description": "Seconds to wait before retrying",
         "required": True,
@@ -57,7 +57,7 @@ HEADERS: Json = {
 }
 
 
-def handler_module(function: Function) -> ModuleType:
+def function_module(function: Function) -> ModuleType:
     """A function's handler module, imported as Lambda finds it: its code directory and its layers."""
     for layer_dir in reversed(function.layer_dirs):
         if str(layer_dir) not in sys.path:
@@ -68,7 +68,7 @@ def handler_module(function: Function) -> ModuleType:
 
 def declaration(function: Function) -> HttpOperation | ServerpodEndpoint:
     """A function's declaration: its `lambda_handler`."""
-    handler: HttpOperation | ServerpodEndpoint = getattr(handler_module(function), function.handler.rpartition(".")[2])
+    handler: HttpOperation | ServerpodEndpoint = getattr(function_module(function), function.handler.rpartition(".")[2])
     return handler
 
 
@@ -83,29 +83,29 @@ class Schemas:
         self._shape, self._core = Shape, core
         self._shapes: dict[tuple[type[Shape], JsonSchemaMode], None] = {}
 
-    def ref(self, shape: type[Shape], mode: JsonSchemaMode) -> Json:
+    def ref(self, shape: type[Shape], mode: JsonSchemaMode) -> JsonObject:
         self._shapes[(shape, mode)] = None
         return {"$ref": f"{SCHEMAS}{shape.__name__}"}
 
-    def of(self, annotation: Any) -> Json:
+    def of(self, annotation: Any) -> JsonObject:
         """A response body's schema: a shape by reference, a union of shapes as their anyOf, any other type inline."""
         if self._is_shape(annotation):
             return self.ref(annotation, "serialization")
         options = typing.get_args(annotation) if isinstance(annotation, types.UnionType) else ()
         if options and all(map(self._is_shape, options)):
             return {"anyOf": [self.ref(option, "serialization") for option in options]}
-        schema: Json = GenerateJsonSchema().generate(self._core(annotation), mode="serialization")
+        schema: JsonObject = GenerateJsonSchema().generate(self._core(annotation), mode="serialization")
         return schema
 
     def _is_shape(self, annotation: Any) -> bool:
         return isinstance(annotation, type) and issubclass(annotation, self._shape)
 
-    def properties(self, shape: type[Shape]) -> tuple[Json, list[str]]:
+    def properties(self, shape: type[Shape]) -> tuple[JsonObject, list[str]]:
         """A shape's properties as validated (path and query parameters), and which are required."""
         schema = GenerateJsonSchema(ref_template=SCHEMAS + "{model}").generate(shape.core_schema(), mode="validation")
         return schema["properties"], schema.get("required", [])
 
-    def components(self) -> Json:
+    def components(self) -> JsonObject:
         generator = GenerateJsonSchema(ref_template=SCHEMAS + "{model}")
         inputs = [(shape.__name__, mode, shape.core_schema()) for shape, mode in self._shapes]
         references, definitions = generator.generate_definitions(inputs)
@@ -115,7 +115,7 @@ class Schemas:
         return dict(sorted(definitions.items()))
 
 
-def build_document() -> Json:
+def build_document() -> JsonObject:
     """The OpenAPI document of every HttpApi route in the template."""
     template = load_template()
     handlers = [(route, declaration(route.function)) for route in template.routes]
@@ -125,7 +125,7 @@ def build_document() -> Json:
 
     schemas = Schemas()
     schemas.ref(ErrorBody, "serialization")
-    paths: dict[str, Json] = {}
+    paths: dict[str, JsonObject] = {}
     for route, handler in handlers:
         if isinstance(handler, HttpOperation):
             built = _operation(handler, route, schemas)
@@ -163,14 +163,14 @@ def build_document() -> Json:
     }
 
 
-def _about(route: Route, routes: Iterable[Route]) -> Json:
+def _about(route: Route, routes: Iterable[Route]) -> JsonObject:
     """What the template says of the route: its name, summary and tag."""
     stem = route.function.logical_id.removesuffix("Function")
     if sum(other.function is route.function for other in routes) > 1:
         # A function with several routes (a Serverpod endpoint): each named after what its path adds.
         for segment in route.path.split("/")[2:]:
             stem += "By" + segment[1:-1].capitalize() if segment.startswith("{") else segment.capitalize()
-    module = handler_module(route.function)
+    module = function_module(route.function)
     return {
         "operationId": stem[0].lower() + stem[1:],
         "summary": route.function.description.rstrip("."),
@@ -179,14 +179,14 @@ def _about(route: Route, routes: Iterable[Route]) -> Json:
     }
 
 
-def _security(route: Route) -> list[Json]:
+def _security(route: Route) -> list[JsonObject]:
     """What the route's authorizer asks: a token, holding one of the route's scopes when it names any."""
     if route.authorizer is None:
         return []
     return [{route.authorizer: [scope]} for scope in route.scopes] or [{route.authorizer: []}]
 
 
-def _operation(operation: HttpOperation, route: Route, schemas: Schemas) -> Json:
+def _operation(operation: HttpOperation, route: Route, schemas: Schemas) -> JsonObject:
     from actionlog.http import IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN
 
     parameters = [*_parameters(operation.path, "path", schemas), *_parameters(operation.query, "query", schemas)]
@@ -203,7 +203,7 @@ def _operation(operation: HttpOperation, route: Route, schemas: Schemas) -> Json
                 "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
             }
         )
-    document: Json = {"security": _security(route)}
+    document: JsonObject = {"security": _security(route)}
     if parameters:
         document["parameters"] = parameters
     if operation.body is not None:
@@ -215,7 +215,7 @@ def _operation(operation: HttpOperation, route: Route, schemas: Schemas) -> Json
     return document
 
 
-def _parameters(shape: type[Shape] | None, where: str, schemas: Schemas) -> list[Json]:
+def _parameters(shape: type[Shape] | None, where: str, schemas: Schemas) -> list[JsonObject]:
     if shape is None:
         return []
     properties, required = schemas.properties(shape)
@@ -247,12 +247,14 @@ def reachable_methods(endpoint: ServerpodEndpoint, route: Route, routes: Iterabl
     return [name for name in endpoint.methods if f"/{endpoint.name}/{name}" not in own]
 
 
-def _serverpod_operation(endpoint: ServerpodEndpoint, route: Route, schemas: Schemas, routes: Iterable[Route]) -> Json:
+def _serverpod_operation(
+    endpoint: ServerpodEndpoint, route: Route, schemas: Schemas, routes: Iterable[Route]
+) -> JsonObject:
     """A Serverpod route: the methods it can call, named in the path (a parameter, or fixed) or in the body."""
     segment = route.path.removeprefix(f"/{endpoint.name}").strip("/")
     names = reachable_methods(endpoint, route, routes)
     named_in_body = not segment
-    arguments: list[Json] = []
+    arguments: list[JsonObject] = []
     for name in names:
         schema = schemas.ref(endpoint.methods[name].arguments, "validation")
         if named_in_body:
@@ -260,7 +262,7 @@ def _serverpod_operation(endpoint: ServerpodEndpoint, route: Route, schemas: Sch
             schema = {"allOf": [schema, method]}
         if schema not in arguments:
             arguments.append(schema)
-    document: Json = {"security": _security(route)}
+    document: JsonObject = {"security": _security(route)}
     if segment.startswith("{"):
         document["parameters"] = [
             {
@@ -283,19 +285,19 @@ def _serverpod_operation(endpoint: ServerpodEndpoint, route: Route, schemas: Sch
     return document
 
 
-def _responses(responses: dict[HTTPStatus, Documented], schemas: Schemas) -> Json:
+def _responses(responses: dict[HTTPStatus, Documented], schemas: Schemas) -> JsonObject:
     documented = {}
     for status, response in sorted(responses.items()):
         bodies = [schemas.of(model) for model in response.models]
         body = bodies[0] if len(bodies) == 1 else {"anyOf": bodies}
-        document: Json = {"description": response.description, "content": {JSON: {"schema": body}}}
+        document: JsonObject = {"description": response.description, "content": {JSON: {"schema": body}}}
         if response.headers:
             document["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in response.headers}
         documented[str(status.value)] = document
     return documented
 
 
-def render(document: Json) -> str:
+def render(document: JsonObject) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

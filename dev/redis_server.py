@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 
@@ -39,13 +39,14 @@ def free_port() -> int:
 
 
 @dataclass
-class RedisServer:
-    """A redis-server without persistence, which may be stopped and started again on the same port."""
+class ThrowawayRedisServer:
+    """A redis-server process without persistence, on a loopback port, which may be stopped and started again on
+    the same port: the Redis of a local run, of the tests and of the benchmark."""
 
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
     process: subprocess.Popen[bytes] | None = None
-    workdir: str = ""  # made when it first starts: a server that never could leaves nothing behind
+    workdir: str = ""  # while it runs: made by start, removed by stop
 
     @property
     def url(self) -> str:
@@ -55,29 +56,39 @@ class RedisServer:
     def description(self) -> str:
         return f"redis-server on {LOOPBACK}:{self.port} (no persistence)"
 
-    def start(self) -> RedisServer:
-        args = [redis_server_binary(), "--port", str(self.port), "--bind", LOOPBACK, "--save", ""]
-        self.workdir = self.workdir or tempfile.mkdtemp(prefix="actionlog-redis-")
-        args += ["--appendonly", "no", "--dir", self.workdir, *self.extra_args]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._wait_until_ready()
+    def start(self) -> ThrowawayRedisServer:
+        binary = redis_server_binary()
+        # A directory of its own while it runs, for whatever it writes (a cluster's nodes.conf, a SAVE asked for).
+        self.workdir = tempfile.mkdtemp(prefix="actionlog-redis-")
+        args = [binary, "--port", str(self.port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            [*args, "--dir", self.workdir, *self.extra_args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
+        """Kill the server and remove its directory: nothing is left behind. `start` starts it again, empty."""
         if self.process is not None:
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
-
-    def close(self) -> None:
-        self.stop()
         if self.workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = ""
+
+    def close(self) -> None:
+        """The same as `stop`, as `EmbeddedRedis.close` and a `with` block end a local run's Redis."""
+        self.stop()
 
     def client(self, **options: Any) -> redis.Redis:
         return redis.Redis(host=LOOPBACK, port=self.port, decode_responses=True, socket_timeout=2, **options)
 
-    def __enter__(self) -> RedisServer:
+    def __enter__(self) -> ThrowawayRedisServer:
         return self.start()
 
     def __exit__(
@@ -137,9 +148,21 @@ class EmbeddedRedis:
         self._server.server_close()
 
 
-def local_redis() -> RedisServer | EmbeddedRedis:
+class LocalRedis(Protocol):
+    """A local run's Redis: where it is, what to call it, and how to end it (if it is the run's to end)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+def local_redis() -> ThrowawayRedisServer | EmbeddedRedis:
     """A Redis for a local run: a real redis-server when one is installed, else the embedded fakeredis."""
     try:
-        return RedisServer().start()
+        return ThrowawayRedisServer().start()
     except RedisServerMissing:
         return EmbeddedRedis()

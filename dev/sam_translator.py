@@ -1,5 +1,6 @@
-"""SAM's translator for `dev.template`, in the SAM CLI's Python (.venv-sam, `python -I`: its pydantic is older than
-the layer's). Reads `{"path": …, <parameter>: <value>, …}`; writes the template as written and its resources."""
+"""SAM's translator for `dev.sam_cli.translate`, in the SAM CLI's Python (.venv-sam, `python -I`: its pydantic is
+older than the layer's). Reads `{"path": …, <parameter>: <value>, …}`; writes the template as written and its
+resources."""
 
 import copy
 import json

@@ -2,7 +2,7 @@
 
 Each variable's meaning, default and bounds come from `actionlog/settings.py` (its `VARIABLES`), the template
 parameter that sets it from `template.yaml` (every function's environment), and what a local run changes from
-`dev.lambda_runtime.LOCAL_DEFAULTS`. Only the text between the two markers is made here; the rest of the document is
+`dev.local_functions.LOCAL_DEFAULTS`. Only the text between the two markers is made here; the rest of the document is
 written by hand. `--check` exits 1 when the document differs from what this makes now.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dev.lambda_runtime import LOCAL_DEFAULTS
+from dev.local_functions import LOCAL_DEFAULTS
 from dev.template import REPO_ROOT, Template, load_template
 
 if TYPE_CHECKING:

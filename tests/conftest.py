@@ -10,9 +10,21 @@ from moto import mock_aws
 
 from actionlog.redis_client import discard_client
 from actionlog.settings import get_settings
-from dev.lambda_runtime import emulator_binary
 from dev.redis_server import EmbeddedRedis
-from tests.support import AWS_REGION, NEVER_LOGGED, REQUIRE_SAM, RedisServer, unavailable
+from dev.sam_cli import emulator_binary
+from tests.support import AWS_REGION, NEVER_LOGGED, REQUIRE_SAM, RedisServer, TempEntries, unavailable
+
+TEMP_ENTRIES = TempEntries()
+TEMP_ENTRIES.record()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_in_the_temp_directory() -> Iterator[None]:
+    """The run leaves nothing in /tmp: every actionlog-* entry it made there is gone once the session's fixtures
+    are (this one, set up first, is torn down last). A failure here names what was left."""
+    yield
+    left = TEMP_ENTRIES.left()
+    assert left == [], f"the tests left these in {TEMP_ENTRIES.root}: {', '.join(left)}"
 
 
 @pytest.fixture
@@ -64,7 +76,7 @@ def fake_server(fake_server_port: int, configure: Callable[..., None]) -> Iterat
 def session_redis_server() -> Iterator[RedisServer]:
     server = RedisServer().start()
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.fixture
@@ -83,7 +95,7 @@ def own_redis_server(configure: Callable[..., None]) -> Iterator[RedisServer]:
     server = RedisServer().start()
     configure(REDIS_URL=server.url)
     yield server
-    server.stop()
+    server.close()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import socket
+import sys
+import tempfile
 import threading
 from pathlib import Path
 from types import ModuleType
@@ -16,7 +18,7 @@ from typing import Any, NoReturn
 import pytest
 
 import dev.redis_server
-from dev.lambda_runtime import lambda_context  # Lambda's own context object, for handlers called in this process
+from dev.lambda_environment import lambda_context  # Lambda's own context object, for handlers called in this process
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -41,8 +43,9 @@ def redis_server_binary() -> str:
     return dev.redis_server.redis_server_binary()
 
 
-class RedisServer(dev.redis_server.RedisServer):
-    """dev.redis_server.RedisServer, skipped (or failed under CI) where redis-server is missing."""
+class RedisServer(dev.redis_server.ThrowawayRedisServer):
+    """The tests' redis-server: dev.redis_server.ThrowawayRedisServer, whose start skips the test (or fails it under
+    CI) where redis-server is missing."""
 
     def start(self) -> RedisServer:
         redis_server_binary()
@@ -232,3 +235,32 @@ def emitted_metrics(output: str) -> dict[str, list[float]]:
 # test whose log output (stdout, stderr, logging) contains it.
 NEVER_LOGGED = "NEVER-LOGGED"
 AWS_REGION = "eu-west-1"  # where the tests' moto plays AWS
+
+
+class TempEntries:
+    """What this process makes directly in the temp directory under a name of the project's (actionlog-*), seen
+    through Python's audit events: a test session checks at its end that none is left (tests/conftest.py).
+
+    Processes the tests start (the local API, the benchmark) are not seen here; their tests check their own.
+    """
+
+    def __init__(self, prefix: str = "actionlog-") -> None:
+        self.root = tempfile.gettempdir()
+        self.prefix = os.path.join(self.root, prefix)
+        self.made: set[str] = set()
+
+    def record(self) -> None:
+        """From now on, for the rest of the process (an audit hook cannot be removed)."""
+        sys.addaudithook(self._audit)
+
+    def left(self) -> list[str]:
+        return sorted(path for path in self.made if os.path.lexists(path))
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        # os.mkdir: tempfile.mkdtemp; open with O_CREAT: tempfile.mkstemp and the like. Called for every audited
+        # event of the process: the cheap test first.
+        if event not in ("os.mkdir", "open") or not args or not isinstance(args[0], str):
+            return
+        created = event == "os.mkdir" or (isinstance(args[2], int) and bool(args[2] & os.O_CREAT))
+        if created and args[0].startswith(self.prefix):
+            self.made.add(args[0])

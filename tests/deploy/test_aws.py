@@ -16,7 +16,8 @@ import boto3
 import pytest
 import redis
 
-from dev.template import Stack, load_template
+from dev.cloudformation import Stack
+from dev.template import load_template
 from dev.token import read_claims
 from tests.support import AWS_REGION as REGION
 from tests.support import invoke, load_event, with_caller, with_path

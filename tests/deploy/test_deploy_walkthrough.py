@@ -20,8 +20,9 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
+from dev.cloudformation import Stack
 from dev.gateway import RouteTable
-from dev.template import REPO_ROOT, Stack, load_template
+from dev.template import REPO_ROOT, load_template
 
 TEMPLATE = load_template()
 PARAMETERS = TEMPLATE.document["Parameters"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dev.lambda_runtime import Emulator, runtime_dir
+from dev.emulator import Emulator, runtime_dir
 from dev.template import read_document
 from tests.catalogue import OPERATIONS, Operation, seed
 from tests.support import REQUIRE_SAM, ROOT, handler_module, lambda_context, load_event, unavailable

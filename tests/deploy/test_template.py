@@ -19,8 +19,10 @@ from actionlog.auth import ADMIN_SCOPE, CACHE_SCOPE, ROUTE_SCOPES, Access
 from actionlog.http import HttpOperation
 from actionlog.redis_client import RETRY_BACKOFF_CAP_SECONDS, SECRET_READ
 from actionlog.settings import Settings
+from dev.cloudformation import Stack
 from dev.openapi import declaration, reachable_methods
-from dev.template import SAM_PYTHON, TEMPLATE_PATH, Stack, load_template
+from dev.sam_cli import SAM_PYTHON
+from dev.template import TEMPLATE_PATH, load_template
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE.cloudformation

@@ -7,18 +7,21 @@ from pathlib import Path
 
 import pytest
 
+from dev.running_api import DIRECTORY_VARIABLE
 from dev.template import Function
 
 REDIS_AND_AUTH = ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "AUTH_REQUIRED")
 
 
 @pytest.fixture(scope="session")
-def local_environment() -> dict[str, str]:
+def local_environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """This process's environment without any Redis or auth setting, so that the local tools use their defaults:
-    a Redis of their own and AUTH_REQUIRED=false. Shared: copy it before changing it."""
-    return {
+    a Redis of their own and AUTH_REQUIRED=false; and a directory of the tests' own where a local API says where its
+    Redis is (never that of a `make run` in this checkout). Shared: copy it before changing it."""
+    environment = {
         name: value for name, value in os.environ.items() if not name.startswith("REDIS_") and name != "AUTH_REQUIRED"
     }
+    return {**environment, DIRECTORY_VARIABLE: str(tmp_path_factory.mktemp("local-api"))}
 
 
 @pytest.fixture

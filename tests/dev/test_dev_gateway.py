@@ -18,8 +18,8 @@ from dev.gateway import (
     RouteTable,
     build_event,
     cors_preflight,
+    http_response_from_lambda,
     jwt_authorizer,
-    proxy_response,
     with_cors,
 )
 from dev.template import REPO_ROOT, Cors, load_template
@@ -251,7 +251,7 @@ def test_the_token_command_prints_a_token_with_the_claims_asked_for() -> None:
 
 
 def test_a_handler_response_becomes_the_http_response() -> None:
-    response = proxy_response(
+    response = http_response_from_lambda(
         {
             "statusCode": 201,
             "headers": {"Content-Type": "application/json", "Content-Length": "999"},
@@ -271,10 +271,10 @@ def test_a_handler_response_becomes_the_http_response() -> None:
 
 
 def test_a_base64_body_is_decoded_and_a_bare_value_is_sent_as_json() -> None:
-    binary = proxy_response(
+    binary = http_response_from_lambda(
         {"statusCode": 200, "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True}
     )
-    bare = proxy_response({"status": "ok"})
+    bare = http_response_from_lambda({"status": "ok"})
 
     assert binary.body == b"\x00\x01"
     assert (bare.status, json.loads(bare.body)) == (200, {"status": "ok"})
@@ -291,7 +291,7 @@ def test_a_base64_body_is_decoded_and_a_bare_value_is_sent_as_json() -> None:
 )
 def test_a_malformed_handler_response_is_refused(result: dict[str, object]) -> None:
     with pytest.raises(MalformedResponse):
-        proxy_response(result)
+        http_response_from_lambda(result)
 
 
 def test_the_authorizer_context_goes_into_the_request_context() -> None:

@@ -94,7 +94,9 @@ def test_the_health_check_event_gets_a_200_on_stdout(local_environment: dict[str
     response = json.loads(completed.stdout)  # stdout holds the response alone; the logs went to stderr
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["status"] == "ok"
-    assert "Invoking HealthCheckFunction (Redis: " in completed.stderr
+    # No local API runs: the call had a Redis of its own, and said so
+    assert "Invoking HealthCheckFunction (Redis: a throwaway " in completed.stderr
+    assert "for this call only (no `make run` running)" in completed.stderr
 
 
 def test_the_event_may_come_from_stdin_and_the_logs_go_to_stderr(

@@ -3,6 +3,7 @@
 import contextlib
 import http.client
 import json
+import os
 import queue
 import re
 import shutil
@@ -14,7 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from http import HTTPStatus
@@ -25,8 +26,10 @@ import pytest
 
 import dev.local_api
 from dev.gateway import HttpRequest
-from dev.lambda_runtime import FunctionError, Invocation, InvocationTimedOut, emulator_binary
+from dev.invocation import FunctionError, Invocation, InvocationTimedOut
 from dev.local_api import LocalApi
+from dev.running_api import DIRECTORY_VARIABLE
+from dev.sam_cli import emulator_binary
 from dev.template import REPO_ROOT, Cors, Template, load_template
 from dev.token import mint
 from tests.dev.stubs import stub_route
@@ -67,7 +70,9 @@ class LocalApiProcess:
         return [json.loads(line) for line in lines if line.startswith("{")]
 
 
-def start_local_api(environment: dict[str, str], log_path: Path, *arguments: str) -> LocalApiProcess:
+def start_local_api(
+    environment: dict[str, str], log_path: Path, *arguments: str, own_session: bool = False
+) -> LocalApiProcess:
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "dev.local_api", "--port", "0", *arguments],
@@ -76,6 +81,7 @@ def start_local_api(environment: dict[str, str], log_path: Path, *arguments: str
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
+            start_new_session=own_session,
         )
     # The banner's first line names the URL, its last one the AUTH_REQUIRED setting. Read on a thread, so that a
     # server that never prints cannot hang the test.
@@ -105,9 +111,10 @@ def stop(server: LocalApiProcess) -> int:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, local_environment: dict[str, str]) -> Iterator[LocalApiProcess]:
-    # Powertools then logs every event, with its cold_start flag: the functions' own view of their container.
+    # Powertools then logs every event, with its cold_start flag: the functions' own view of their container, which
+    # --verbose shows.
     environment = {**local_environment, "POWERTOOLS_LOGGER_LOG_EVENT": "true"}
-    server = start_local_api(environment, tmp_path_factory.mktemp("local_api") / "stderr.log")
+    server = start_local_api(environment, tmp_path_factory.mktemp("local_api") / "stderr.log", "--verbose")
     yield server
     stop(server)
 
@@ -265,6 +272,34 @@ def child_processes(pid: int) -> list[int]:
     return children
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes `pid` started, and theirs (an emulator's runtime), from /proc."""
+    found, parents = [], [pid]
+    while parents:
+        children = child_processes(parents.pop())
+        found += children
+        parents += children
+    return found
+
+
+def running(pids: list[int]) -> list[int]:
+    """Those of `pids` that still run (a zombie has finished: only its parent's wait is missing)."""
+    alive = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text():
+                alive.append(pid)
+    return alive
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("waited in vain")
+        time.sleep(0.02)
+
+
 def test_sigterm_stops_the_server_its_emulators_and_its_redis(
     tmp_path: Path, local_environment: dict[str, str]
 ) -> None:
@@ -285,6 +320,142 @@ def test_sigterm_stops_the_server_its_emulators_and_its_redis(
     assert [child for child in children if Path(f"/proc/{child}").exists()] == []
     with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", redis_port), timeout=1):
         pass
+
+
+SLOW_TEMPLATE = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  SlowFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: slow/
+      Handler: app.lambda_handler
+      Runtime: python3.13
+      Timeout: 60
+      Role: arn:aws:iam::123456789012:role/slow
+      Events:
+        Slow:
+          Type: HttpApi
+          Properties:
+            Path: /slow
+            Method: GET
+"""
+
+SLOW_HANDLER = """
+import os
+import pathlib
+import time
+
+
+def lambda_handler(event, context):
+    pathlib.Path(os.environ["STARTED_MARKER"]).touch()
+    time.sleep(50)
+    return {"statusCode": 200, "body": "late"}
+"""
+
+
+def test_a_second_signal_while_it_stops_leaves_nothing_running(
+    tmp_path: Path, local_environment: dict[str, str], rie: Path
+) -> None:
+    # Given a server, in a process group of its own, whose function is in the middle of a long invocation: its
+    # redis-server, the function's emulator and the emulator's runtime all run
+    (tmp_path / "slow").mkdir()
+    (tmp_path / "slow" / "app.py").write_text(SLOW_HANDLER)
+    (tmp_path / "template.yaml").write_text(SLOW_TEMPLATE)
+    marker = tmp_path / "started"
+    environment = {**local_environment, "STARTED_MARKER": str(marker)}
+    arguments = ("-t", str(tmp_path / "template.yaml"))
+    server = start_local_api(environment, tmp_path / "stderr.log", *arguments, own_session=True)
+
+    def call_the_slow_function() -> None:
+        with contextlib.suppress(OSError):  # the server stops before it answers
+            server.call("GET", "/slow")
+
+    threading.Thread(target=call_the_slow_function, daemon=True).start()
+    started: list[int] = []
+    try:
+        wait_until(marker.exists)
+        started = descendants(server.process.pid)
+        redis_server = next(pid for pid in started if Path(f"/proc/{pid}/comm").read_text().strip() == "redis-server")
+        redis_dir = Path(f"/proc/{redis_server}/cwd").readlink()  # its --dir
+        assert len(started) >= 3
+        announced = Path(local_environment[DIRECTORY_VARIABLE]) / f"{server.process.pid}.json"
+        assert announced.exists()
+
+        # When it gets Ctrl-C, and SIGTERM while it stops
+        server.process.send_signal(signal.SIGINT)
+        wait_until(lambda: "Stopping." in server.log_path.read_text())
+        with contextlib.suppress(ProcessLookupError):
+            server.process.send_signal(signal.SIGTERM)
+        exit_code = server.process.wait(timeout=20)
+
+        # Then it finished stopping: nothing it started runs, nothing is left in its process group, and neither its
+        # Redis's directory nor the file that named its Redis remains
+        assert exit_code == 0, server.log_path.read_text()
+        assert running(started) == []
+        with pytest.raises(ProcessLookupError):
+            os.killpg(server.process.pid, 0)
+        assert not redis_dir.exists()
+        assert not announced.exists()
+    finally:
+        server.process.kill()
+        for pid in running(started):  # what a failed shutdown left: not for the next tests
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_the_console_shows_one_line_per_request_and_the_reason_of_a_4xx(
+    tmp_path: Path, local_environment: dict[str, str]
+) -> None:
+    # Given a server as `make run` starts it: without --verbose
+    server = start_local_api(local_environment, tmp_path / "stderr.log")
+    try:
+        # When an action is logged, and then one without its name
+        created = server.call("POST", "/users/123/actions", {"action": "login"})
+        refused = server.call("POST", "/users/123/actions", {"metadata": {}})
+    finally:
+        stop(server)
+
+    # Then its console has a line for each, the second with its reason, and nothing of the emulators or functions
+    assert (created.status, refused.status) == (201, 422)
+    lines = server.log_path.read_text().splitlines()
+    assert len(lines) == 3, lines
+    assert re.fullmatch(
+        r"POST /users/123/actions 201 \d+ ms LogActionFunction \((warm|cold start, init \d+ ms)\)", lines[0]
+    )
+    assert re.fullmatch(r"POST /users/123/actions 422 \d+ ms LogActionFunction \(warm\) - (.+)", lines[1])
+    assert lines[1].endswith(f" - {refused.body['message']}")
+    assert lines[2] == "Stopping."
+
+
+def test_make_invoke_uses_the_redis_of_the_running_api_and_says_so(
+    api: LocalApiProcess, local_environment: dict[str, str], tmp_path: Path
+) -> None:
+    # Given an action logged through the running API
+    assert api.call("POST", "/users/invoke-check/actions", {"action": "through_the_api"}).status == 201
+    event = json.loads((REPO_ROOT / "events" / "get_user_actions.json").read_text())
+    event |= {"rawPath": "/users/invoke-check/actions", "pathParameters": {"userId": "invoke-check"}}
+    del event["requestContext"]["authorizer"]  # no token: let through locally (AUTH_REQUIRED=false)
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(event))
+
+    # When `make invoke` reads that user's actions
+    completed = subprocess.run(
+        [sys.executable, "-m", "dev.invoke", "GetUserActionsFunction", "-e", str(event_file)],
+        cwd=REPO_ROOT,
+        env=local_environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # Then it used the API's Redis, said so, and found the action
+    assert completed.returncode == 0, completed.stderr
+    redis_port = re.findall(r"127\.0\.0\.1:(\d+)", api.banner[1])[0]
+    first_line = completed.stderr.splitlines()[0]
+    assert first_line.startswith(f"Invoking GetUserActionsFunction (Redis: the running local API's ({api.url}): ")
+    assert f"127.0.0.1:{redis_port}" in first_line
+    actions = json.loads(json.loads(completed.stdout)["body"])["actions"]
+    assert [action["action"] for action in actions] == ["through_the_api"]
 
 
 def test_a_bad_env_vars_file_stops_the_server_before_it_starts(
@@ -433,7 +604,34 @@ def test_a_function_that_fails_gets_api_gateways_answer(answer: object, status: 
 
     assert response.status == status
     assert json.loads(response.body) == {"message": message}
-    assert note
+    assert note.startswith("AdminFunction - ")  # and why, which the response does not say
+    assert note != f"AdminFunction - {message}"
+
+
+def answered(status: int, body: str) -> Invocation:
+    return Invocation({"statusCode": status, "body": body}, init_ms=None, duration_ms=1.0)
+
+
+@pytest.mark.parametrize(
+    ("answer", "note"),
+    [
+        (answered(422, '{"message": "body.action: Field required"}'), "(warm) - body.action: Field required"),
+        (answered(503, '{"message": "store\\nunavailable"}'), "(warm) - store unavailable"),  # on one line
+        (answered(404, "not json"), "(warm)"),  # no reason to give
+        (answered(400, '{"message": "' + "x" * 150 + '"}'), "(warm) - " + "x" * 99 + "…"),
+        (answered(200, '{"message": "fine"}'), "(warm)"),
+    ],
+)
+def test_the_log_note_gives_the_reason_of_a_4xx_or_5xx_from_its_message(answer: Invocation, note: str) -> None:
+    _, logged = local_api(RecordingFunctions(answer)).handle(get("/admin/x"))
+
+    assert logged == f"AdminFunction {note}"
+
+
+def test_the_log_note_of_a_request_no_route_takes_is_its_status_message() -> None:
+    response, note = local_api(RecordingFunctions()).handle(get("/nowhere"))
+
+    assert (response.status, note) == (404, "- Not Found")
 
 
 def test_the_log_note_tells_a_cold_start_from_a_warm_call() -> None:

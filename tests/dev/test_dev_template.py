@@ -276,7 +276,7 @@ def test_without_the_sam_clis_virtualenv_loading_says_how_to_get_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given no .venv-sam, where SAM's translator is installed
-    monkeypatch.setattr("dev.template.SAM_PYTHON", tmp_path / "missing" / "python")
+    monkeypatch.setattr("dev.sam_cli.SAM_PYTHON", tmp_path / "missing" / "python")
     path = tmp_path / "template.yaml"
     path.write_text(TEMPLATE)
 
