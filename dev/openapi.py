@@ -49,6 +49,21 @@ HEADERS: JsonObject = {
         "required": True,
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     },
+    "RateLimit-Limit": {
+        "description": "Requests the caller may make in the current window (RATE_LIMIT_WRITES or RATE_LIMIT_READS)",
+        "required": False,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "RateLimit-Remaining": {
+        "description": "Requests the caller may still make in the current window",
+        "required": False,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "RateLimit-Reset": {
+        "description": "Seconds until the current window ends",
+        "required": False,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
     "Idempotent-Replayed": {
         "description": "With an Idempotency-Key: `true` when this answers an earlier request with the same key",
         "required": False,

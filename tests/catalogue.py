@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from actionlog import cache
 from actionlog.http import HttpOperation
 from actionlog.serverpod import ServerpodEndpoint
 from dev.template import Function, load_template
@@ -68,10 +69,13 @@ def events_of(operation: Operation) -> list[str]:
 
 
 # What the events read and delete (events/cache_get.json, events/user_cache_get.json, ...), put in place by `seed`.
-SEEDED = {"session:abc123": '{"theme": "dark"}', "user:123:cache:prefs": '{"theme": "dark"}'}
+SEEDED = {"session:abc123": '{"theme": "dark"}'}
+SEEDED_OWN = {("123", "prefs"): {"theme": "dark"}}  # user 123's own cache, stored as its writes store it
 
 
 def seed(redis: Any) -> None:
     """The state every function's own event expects: the cached values its reads and deletes find."""
     for key, value in SEEDED.items():
         redis.set(key, value, ex=600)
+    for (user_id, name), own in SEEDED_OWN.items():
+        cache.put_own(user_id, name, own, 600, redis=redis)

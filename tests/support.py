@@ -94,9 +94,18 @@ def with_caller(
     return {**event, "requestContext": context}
 
 
+# The containers that race one another test the cap and atomicity, at rates no user may reach: no rate limits.
+WARM_CONTAINER = {
+    "AUTH_REQUIRED": "false",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+    "RATE_LIMIT_WRITES": "0",
+    "RATE_LIMIT_READS": "0",
+}
+
+
 def log_actions_as_a_warm_container(redis_url: str, user_id: str, writer: str, count: int) -> list[int]:
     """Run in a separate process: one warm log_action handler logging `count` actions; returns the statuses."""
-    os.environ.update({"REDIS_URL": redis_url, "AUTH_REQUIRED": "false", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    os.environ.update({"REDIS_URL": redis_url, **WARM_CONTAINER})
     event = with_caller(with_path(load_event("log_action.json"), f"/users/{user_id}/actions", userId=user_id), None)
     statuses = []
     for sequence in range(count):
@@ -107,7 +116,7 @@ def log_actions_as_a_warm_container(redis_url: str, user_id: str, writer: str, c
 
 def write_users_as_a_warm_container(redis_url: str, writer: str, users: list[str], rounds: int) -> int:
     """Run in a separate process: log `rounds` actions to each of `users`, interleaved; returns how many 201s."""
-    os.environ.update({"REDIS_URL": redis_url, "AUTH_REQUIRED": "false", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    os.environ.update({"REDIS_URL": redis_url, **WARM_CONTAINER})
     base = with_caller(load_event("log_action.json"), None)
     created = 0
     for sequence in range(rounds):
@@ -120,7 +129,7 @@ def write_users_as_a_warm_container(redis_url: str, writer: str, users: list[str
 
 def read_users_as_a_warm_container(redis_url: str, users: list[str], reads: int, limit: int) -> tuple[int, int]:
     """Run in a separate process: read `users` repeatedly; returns (largest count seen, duplicate ids seen)."""
-    os.environ.update({"REDIS_URL": redis_url, "AUTH_REQUIRED": "false", "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    os.environ.update({"REDIS_URL": redis_url, **WARM_CONTAINER})
     base = with_query(with_caller(load_event("get_user_actions.json"), None), limit=str(limit))
     largest = duplicates = 0
     for number in range(reads):

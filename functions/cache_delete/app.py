@@ -5,10 +5,8 @@ from http import HTTPStatus
 from actionlog import cache
 from actionlog.auth import Access
 from actionlog.http import Request, operation
-from actionlog.keys import cache_key
 from actionlog.models import CacheDeleteResponse, CacheKeyPath
 from actionlog.redis_client import get_redis
-from actionlog.settings import get_settings
 
 
 @operation(
@@ -17,7 +15,7 @@ from actionlog.settings import get_settings
     errors={HTTPStatus.FORBIDDEN: "the key does not start with an allowed prefix"},
 )
 def cache_delete(request: Request[CacheKeyPath]) -> CacheDeleteResponse:
-    key = cache_key(request.path.key, get_settings().cache_key_prefixes)
+    key = request.path.key  # within the key policy: CacheKeyPath.check
     deleted = cache.delete(key, redis=get_redis())
     return CacheDeleteResponse(key=key, deleted=deleted)
 

@@ -5,10 +5,8 @@ from http import HTTPStatus
 from actionlog import cache
 from actionlog.auth import Access
 from actionlog.http import Request, operation
-from actionlog.keys import cache_key
 from actionlog.models import CacheGetResponse, CacheKeyPath
 from actionlog.redis_client import get_redis
-from actionlog.settings import get_settings
 
 
 @operation(
@@ -20,7 +18,7 @@ from actionlog.settings import get_settings
     },
 )
 def cache_get(request: Request[CacheKeyPath]) -> CacheGetResponse:
-    key = cache_key(request.path.key, get_settings().cache_key_prefixes)
+    key = request.path.key  # within the key policy: CacheKeyPath.check
     cached = cache.lookup(key, redis=get_redis())
     return CacheGetResponse(key=key, value=cached.value(), ttlSeconds=cached.ttl_seconds)
 

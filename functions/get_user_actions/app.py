@@ -21,6 +21,7 @@ def degraded_read(request: Request[UserPath, Any, Any], error: StoreUnavailable)
 @operation(
     access=Access.OWNER,
     response=UserActionsResponse,
+    counts_requests=True,
     unavailable=Fallback(
         200, DegradedUserActionsResponse, degraded_read, "while Redis is unavailable: no entries, `degraded: true`"
     ),
@@ -31,7 +32,7 @@ def get_user_actions(request: Request[UserPath, ReadQuery, None]) -> Encoded[Use
     limit = request.query.limit or min(DEFAULT_READ_LIMIT, max_entries)
     if limit > max_entries:
         raise BadRequest(f"limit must be between 1 and {max_entries}")
-    stored = actions.recent_actions(user_id, limit, redis=get_redis())
+    stored = actions.recent_actions(user_id, limit, rate=request.rate, redis=get_redis())
     return UserActionsResponse.around(user_id, entries_json(stored), len(stored))
 
 

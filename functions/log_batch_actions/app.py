@@ -10,12 +10,19 @@ from actionlog.models import BatchIn, LogBatchResponse, UserPath
 from actionlog.redis_client import get_redis
 
 
-@operation(access=Access.OWNER, status=HTTPStatus.CREATED, response=LogBatchResponse, idempotency_key=True)
+@operation(
+    access=Access.OWNER,
+    status=HTTPStatus.CREATED,
+    response=LogBatchResponse,
+    idempotency_key=True,
+    counts_requests=True,
+)
 def log_batch_actions(request: Request[UserPath, None, BatchIn]) -> Logged:
     user_id = request.path.userId
     entries = actions.new_entries(request.body.actions)
     response = LogBatchResponse(userId=user_id, count=len(entries)).encoded()
-    return actions.log_actions(user_id, entries, response=response, key=request.idempotency, redis=get_redis())
+    key, rate = request.idempotency, request.rate
+    return actions.log_actions(user_id, entries, response=response, key=key, rate=rate, redis=get_redis())
 
 
 lambda_handler = log_batch_actions

@@ -5,11 +5,12 @@ from actionlog.auth import Access
 from actionlog.errors import StoreUnavailable
 from actionlog.http import Fallback
 from actionlog.models import Healthy, ServerInfo, Unhealthy
+from actionlog.ratelimit import RateLimit
 from actionlog.redis_client import get_redis
 from actionlog.serverpod import Method, NoArguments, ServerpodEndpoint
 
 
-def check(_: NoArguments) -> Healthy | Unhealthy:
+def check(_: NoArguments, rate: RateLimit | None) -> Healthy | Unhealthy:
     """The health report, healthy or not: the seed's check() returns it rather than failing."""
     return health.check(redis=get_redis())
 
@@ -18,7 +19,7 @@ def unhealthy(_: NoArguments, error: StoreUnavailable) -> Unhealthy:
     return health.unavailable_report(error)
 
 
-def info(_: NoArguments) -> ServerInfo:
+def info(_: NoArguments, rate: RateLimit | None) -> ServerInfo:
     return health.server_info(redis=get_redis())
 
 

@@ -4,6 +4,7 @@ from actionlog import actions
 from actionlog.auth import Access
 from actionlog.errors import StoreUnavailable
 from actionlog.http import Fallback
+from actionlog.ratelimit import RateLimit
 from actionlog.redis_client import get_redis
 from actionlog.serverpod import (
     ClearUserActionsArgs,
@@ -16,16 +17,16 @@ from actionlog.serverpod import (
 from actionlog.settings import get_settings
 
 
-def log_action(args: LogActionArgs) -> bool:
+def log_action(args: LogActionArgs, rate: RateLimit | None) -> bool:
     entries = actions.new_entries([args.as_action()])
-    actions.log_actions(args.userId, entries, redis=get_redis())
+    actions.log_actions(args.userId, entries, rate=rate, redis=get_redis())
     return True
 
 
-def get_user_actions(args: GetUserActionsArgs) -> list[str]:
+def get_user_actions(args: GetUserActionsArgs, rate: RateLimit | None) -> list[str]:
     """The stored JSON strings, newest first: the seed returns `List<String>`."""
     limit = min(args.limit, get_settings().actions_max_entries)
-    return actions.recent_actions(args.userId, limit, redis=get_redis())
+    return actions.recent_actions(args.userId, limit, rate=rate, redis=get_redis())
 
 
 def no_actions(args: GetUserActionsArgs, error: StoreUnavailable) -> list[str]:
@@ -33,13 +34,13 @@ def no_actions(args: GetUserActionsArgs, error: StoreUnavailable) -> list[str]:
     return []
 
 
-def log_batch_actions(args: LogBatchActionsArgs) -> bool:
+def log_batch_actions(args: LogBatchActionsArgs, rate: RateLimit | None) -> bool:
     entries = actions.new_entries(args.as_actions())
-    actions.log_actions(args.userId, entries, redis=get_redis())
+    actions.log_actions(args.userId, entries, rate=rate, redis=get_redis())
     return True
 
 
-def clear_user_actions(args: ClearUserActionsArgs) -> bool:
+def clear_user_actions(args: ClearUserActionsArgs, rate: RateLimit | None) -> bool:
     actions.clear_actions(args.userId, redis=get_redis())
     return True
 
@@ -47,14 +48,16 @@ def clear_user_actions(args: ClearUserActionsArgs) -> bool:
 lambda_handler = ServerpodEndpoint(
     "userActions",
     {
-        "logAction": Method(LogActionArgs, Access.OWNER, log_action),
+        "logAction": Method(LogActionArgs, Access.OWNER, log_action, counts_requests=True),
         "getUserActions": Method(
             GetUserActionsArgs,
             Access.OWNER,
             get_user_actions,
             unavailable=Fallback(200, list[str], no_actions, "while Redis is unavailable: no entries"),
+            reads=True,
+            counts_requests=True,
         ),
-        "logBatchActions": Method(LogBatchActionsArgs, Access.OWNER, log_batch_actions),
+        "logBatchActions": Method(LogBatchActionsArgs, Access.OWNER, log_batch_actions, counts_requests=True),
         "clearUserActions": Method(ClearUserActionsArgs, Access.OWNER, clear_user_actions),
     },
     access=Access.AUTHENTICATED,

@@ -5,7 +5,6 @@ from http import HTTPStatus
 from actionlog import cache
 from actionlog.auth import Access
 from actionlog.http import Request, operation
-from actionlog.keys import user_cache_key
 from actionlog.models import CacheGetResponse, UserCacheKeyPath
 from actionlog.redis_client import get_redis
 
@@ -13,12 +12,13 @@ from actionlog.redis_client import get_redis
 @operation(
     access=Access.OWNER,
     response=CacheGetResponse,
+    counts_requests=True,
     errors={HTTPStatus.NOT_FOUND: "nothing is cached under the key"},
 )
 def user_cache_get(request: Request[UserCacheKeyPath]) -> CacheGetResponse:
-    key = user_cache_key(request.path.userId, request.path.key)
-    cached = cache.lookup(key, redis=get_redis(), name=request.path.key)
-    return CacheGetResponse(key=request.path.key, value=cached.value(), ttlSeconds=cached.ttl_seconds)
+    name = request.path.key
+    cached = cache.lookup_own(request.path.userId, name, rate=request.rate, redis=get_redis())
+    return CacheGetResponse(key=name, value=cached.value(), ttlSeconds=cached.ttl_seconds)
 
 
 lambda_handler = user_cache_get

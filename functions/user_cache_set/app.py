@@ -1,11 +1,10 @@
-"""Store a JSON value in a user's own cache, with an optional TTL."""
+"""Store a JSON value in a user's own cache, with an optional TTL, within the user's quotas."""
 
 from http import HTTPStatus
 
 from actionlog import cache
 from actionlog.auth import Access
 from actionlog.http import Request, operation
-from actionlog.keys import user_cache_key
 from actionlog.models import MAX_CACHE_VALUE_BYTES, CachePut, CachePutResponse, UserCacheKeyPath
 from actionlog.redis_client import get_redis
 
@@ -13,12 +12,16 @@ from actionlog.redis_client import get_redis
 @operation(
     access=Access.OWNER,
     response=CachePutResponse,
-    errors={HTTPStatus.REQUEST_ENTITY_TOO_LARGE: f"a value over {MAX_CACHE_VALUE_BYTES // 1024} KiB of JSON"},
+    counts_requests=True,
+    errors={
+        HTTPStatus.FORBIDDEN: "the write would pass a quota of the user's cache (USER_CACHE_MAX_KEYS or _BYTES)",
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE: f"a value over {MAX_CACHE_VALUE_BYTES // 1024} KiB of JSON",
+    },
 )
 def user_cache_set(request: Request[UserCacheKeyPath, None, CachePut]) -> CachePutResponse:
-    key = user_cache_key(request.path.userId, request.path.key)
-    cache.put(key, request.body.value, request.body.ttlSeconds, redis=get_redis())
-    return CachePutResponse(key=request.path.key, ttlSeconds=request.body.ttlSeconds)
+    user_id, name, body = request.path.userId, request.path.key, request.body
+    ttl = cache.put_own(user_id, name, body.value, body.ttlSeconds, rate=request.rate, redis=get_redis())
+    return CachePutResponse(key=name, ttlSeconds=ttl)
 
 
 lambda_handler = user_cache_set

@@ -56,7 +56,7 @@ HOSTILE_CACHE_KEYS = {
     "SESSION:abc": 403,  # prefixes are case-sensitive
     "session:" + "k" * 249: 400,  # 257 characters
 }
-# A user's own cache takes any well-formed key (it stays under user:<id>:cache:), up to 200 characters.
+# A user's own cache takes any well-formed key (it stays inside the user's own namespace), up to 200 characters.
 HOSTILE_USER_CACHE_KEYS = [key for key, status in HOSTILE_CACHE_KEYS.items() if status == 400] + ["k" * 201]
 
 

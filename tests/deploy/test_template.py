@@ -108,7 +108,13 @@ def test_without_allowed_origins_the_api_has_no_cors_and_with_them_it_allows_the
     assert cors is not None
     assert cors.allow_origins == ("https://app.example.com", "http://localhost:8080")
     assert set(cors.allow_headers) == {"Authorization", "Content-Type", "Idempotency-Key"}
-    assert set(cors.expose_headers) == {"Idempotent-Replayed", "Retry-After"}
+    assert set(cors.expose_headers) == {
+        "Idempotent-Replayed",
+        "Retry-After",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+    }
     assert set(cors.allow_methods) == {route.method for route in TEMPLATE.routes}
 
 

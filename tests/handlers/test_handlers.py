@@ -6,6 +6,7 @@ import json
 import pytest
 import redis
 
+from actionlog import keys
 from tests.catalogue import EVENT_FILES, HTTP_OPERATIONS, OPERATIONS, Operation, seed, target
 from tests.support import invoke, load_event, with_body, with_path
 
@@ -110,7 +111,7 @@ def test_user_cache_set_get_delete_round_trip_under_the_users_own_keys(fake_serv
     assert got["statusCode"] == 200
     assert got["json"]["value"] == json.loads(load_event("user_cache_set.json")["body"])["value"]
     assert (deleted["statusCode"], deleted["json"]) == (200, {"key": "prefs", "deleted": True})
-    assert fake_server.exists("user:123:cache:prefs") == 0
+    assert fake_server.exists(keys.user_cache_key("123", "prefs")) == 0
     assert gone["statusCode"] == 404
     assert gone["json"]["message"] == "no cached value for prefs"  # the caller's key, not where it is stored
 

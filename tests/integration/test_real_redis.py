@@ -41,8 +41,10 @@ def test_a_write_is_one_script_that_pushes_and_trims(real_redis: redis.Redis) ->
             if command != "MONITOR":
                 commands.append(command)
 
-    # What the client sent (EVALSHA), then what the script ran inside it, atomically.
-    assert commands[-3:] == ["EVALSHA", "LPUSH", "LTRIM"]
+    # What the client sent (EVALSHA), then what the script ran inside it, atomically: no MULTI, no second request.
+    sent = commands[commands.index("EVALSHA") :]
+    assert "MULTI" not in sent
+    assert sent[-2:] == ["LPUSH", "LTRIM"]
 
 
 def test_a_cached_value_expires_after_its_ttl(real_redis: redis.Redis) -> None:

@@ -44,8 +44,27 @@ def test_malformed_cache_keys_are_bad_requests(key: str) -> None:
         keys.cache_key(key, PREFIXES)
 
 
-def test_a_users_own_cache_key_is_inside_their_namespace() -> None:
-    assert keys.user_cache_key("123", "prefs:theme") == "user:123:cache:prefs:theme"
+def test_a_users_own_cache_key_is_inside_their_namespace_and_their_slot() -> None:
+    entry = keys.user_cache_key("123", "prefs:theme")
+
+    assert entry == "actionlog:user-cache:{user:123:actions}:prefs:theme"
+    assert entry.startswith(keys.user_cache_prefix("123"))
+    assert key_slot(entry.encode()) == key_slot(keys.actions_key("123").encode())
+    assert not keys.user_cache_key("123", "x").startswith(keys.user_cache_prefix("1234"))
+
+
+def test_every_key_of_a_user_is_in_their_slot() -> None:
+    slot = key_slot(b"user:42:actions")
+    every = [*keys.user_keys("42"), keys.user_cache_key("42", "k"), keys.user_rate_key("42", "reads")]
+
+    assert {key_slot(key.encode()) for key in every} == {slot}
+
+
+def test_a_client_rate_key_never_carries_a_client_id_that_could_break_out_of_its_hash_tag() -> None:
+    assert keys.client_rate_key("backend-1", "writes") == "actionlog:rate:{client:backend-1}:writes"
+    odd = keys.client_rate_key("a}b{:c", "writes")
+    assert "}b{" not in odd
+    assert odd.startswith("actionlog:rate:{client:")
 
 
 @pytest.mark.parametrize(("user_id", "key"), [("a:b", "prefs"), ("{x}", "prefs"), ("x" * 65, "prefs"), ("", "prefs")])

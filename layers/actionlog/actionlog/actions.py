@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import pydantic_core
-from redis.commands.core import Script
 
-from actionlog import keys
+from actionlog import keys, scripts
 from actionlog.codec import refuse_unstorable, utc_timestamp
 from actionlog.errors import Unprocessable, translate_store_errors
 from actionlog.models import MAX_METADATA_BYTES, ActionIn
 from actionlog.observability import count
+from actionlog.ratelimit import READS, WRITES, RateLimit
 from actionlog.redis_client import RedisClient
 from actionlog.schema import Encoded
 from actionlog.settings import Settings, get_settings
@@ -30,56 +30,80 @@ from actionlog.settings import Settings, get_settings
 # Why a script and not Powertools' idempotency utility: Powertools writes its "in progress" and "completed" records
 # in separate round trips around the write. A Lambda that dies, or a reply that is lost, between the LPUSH and the
 # "completed" record leaves the write done but unrecorded, and the redelivered message is logged twice. Here the
-# check, the write and the receipt are one atomic step; a failing LPUSH (which aborts the script) leaves no receipt.
+# rate count, the receipt check, the write, its retention and the receipt are one atomic step; a failing LPUSH
+# (which aborts the script) leaves no receipt.
 #
-# A user's receipts live in one HASH (write id -> receipt) beside a ZSET of their expiry times, both in the list's
-# hash slot (keys.py), so the script runs on Redis Cluster too, and everything a user's writes leave behind is
-# found from the user id alone. Each keyed write first drops a bounded number of expired receipts.
+# A user's receipts live in one HASH (write id -> receipt) beside a ZSET of their expiry times, in the list's hash
+# slot (keys.py), so everything a user's writes leave behind is found from the user id alone. Each keyed write drops
+# the user's expired receipts, and keeps at most RECEIPTS_MAX of them (the oldest go first).
 #
-# KEYS: the list, the receipts, their expiries.
-# ARGV: the cap, the write id ('' for a write without a key), the receipt, its lifetime in ms, the entries (oldest
-# first). Returns {1} when the entries were logged, {0, receipt} when the write id had been written before.
+# KEYS: the list, the receipts, their expiries, the user's write counter.
+# ARGV: the cap, the write id ('' for a write without a key), the receipt, its lifetime (ms), the most receipts kept,
+# the rate limit (0: none) and window (ms), the list's retention (ms; 0: none), then the entries (oldest first).
+# Returns {1, used, reset} when logged; {0, used, reset, receipt} when the write id was written before; {-1, used,
+# reset} over the rate limit (nothing written).
 LOG_SCRIPT = """
-local function call(command, ...)
-  local reply = redis.pcall(command, ...)
-  if type(reply) == 'table' and reply.err then
-    -- A command the ACL denies fails a script with a plain ERR; say NOPERM, as the command alone would.
-    if redis.acl_check_cmd and not redis.acl_check_cmd(command, ...) then
-      error({err = 'NOPERM this user has no permissions to run the ' .. command .. ' command'})
-    end
-    error(reply)
-  end
-  return reply
+local now = now_ms()
+local limit = tonumber(ARGV[6])
+local used, reset = count_request(KEYS[4], limit, tonumber(ARGV[7]), now, false)
+if used > limit and limit > 0 then
+  return {-1, used, reset}
 end
 local keyed = ARGV[2] ~= ''
-local expiry
 if keyed then
-  local time = call('TIME')
-  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
   local expired = call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
-  if #expired > 0 then
-    call('HDEL', KEYS[2], unpack(expired))
-    call('ZREM', KEYS[3], unpack(expired))
+  for _, write_id in ipairs(expired) do
+    call('HDEL', KEYS[2], write_id)
+    call('ZREM', KEYS[3], write_id)
   end
   local first = call('HGET', KEYS[2], ARGV[2])
-  if first and tonumber(call('ZSCORE', KEYS[3], ARGV[2]) or 0) > now then
-    return {0, first}
+  if first then
+    return {0, used, reset, first}
   end
-  expiry = now + tonumber(ARGV[4])
 end
-call('LPUSH', KEYS[1], unpack(ARGV, 5))
+call('LPUSH', KEYS[1], unpack(ARGV, 9))
 call('LTRIM', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+local retention = tonumber(ARGV[8])
+if retention > 0 then
+  call('PEXPIRE', KEYS[1], retention)
+end
 if keyed then
+  local expiry = now + tonumber(ARGV[4])
   call('HSET', KEYS[2], ARGV[2], ARGV[3])
   call('ZADD', KEYS[3], expiry, ARGV[2])
+  local extra = call('ZCARD', KEYS[3]) - tonumber(ARGV[5])
+  if extra > 0 then
+    local oldest = call('ZPOPMIN', KEYS[3], extra)
+    for index = 1, #oldest, 2 do
+      call('HDEL', KEYS[2], oldest[index])
+    end
+  end
   call('PEXPIREAT', KEYS[2], expiry)
   call('PEXPIREAT', KEYS[3], expiry)
 end
-return {1}
+return {1, used, reset}
 """
-_LOG = Script(None, LOG_SCRIPT.encode())  # type: ignore[arg-type]  # the client is given at each call
+_LOG = scripts.script(LOG_SCRIPT)
 
+# KEYS: the list, the user's read counter. ARGV: how many entries, the rate limit and window (ms).
+# Returns {1, used, reset, entries}, or {-1, used, reset} over the rate limit. A read the store cannot count (out of
+# memory) is answered all the same.
+READ_SCRIPT = """
+local limit = tonumber(ARGV[2])
+local used, reset = -1, 0
+if limit > 0 then
+  used, reset = count_request(KEYS[2], limit, tonumber(ARGV[3]), now_ms(), true)
+  if used > limit then
+    return {-1, used, reset}
+  end
+end
+return {1, used, reset, call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)}
+"""
+_READ = scripts.script(READ_SCRIPT)
+
+RECEIPTS_MAX = 100  # receipts kept per user: a client retries its newest requests, not one 100 writes ago
 RECEIPT_TTL_SECONDS = 24 * 60 * 60
+DAY_MS = 24 * 60 * 60 * 1000
 _ID_BYTES = 16  # 128 random bits, as uuid4 gives
 _FINGERPRINT_LENGTH = 64  # a SHA-256 in hex
 
@@ -142,7 +166,6 @@ def new_entries(actions: Sequence[ActionIn], *, now: datetime | None = None) -> 
     ]
 
 
-@translate_store_errors
 def log_actions(
     user_id: str,
     entries: Sequence[bytes],
@@ -150,27 +173,39 @@ def log_actions(
     redis: RedisClient,
     response: Encoded[Any] | None = None,
     key: WriteKey | None = None,
+    rate: RateLimit | None = None,
     settings: Settings | None = None,
 ) -> Logged:
     """Push stored `entries` (oldest first) onto the user's list, trimmed to its cap, and count ActionsLogged.
 
     With `key`, nothing is logged when the key was written before: the first write's `response` comes back instead
-    (422 when the key came with another request). The cap is the settings' `actions_max_entries`.
+    (422 when the key came with another request). With `rate`, the request is counted against the user's write
+    limit in the same round trip (429, nothing written, over it). The cap and the retention come from the settings.
     """
     settings = settings or get_settings()
     receipt = key.receipt(response) if key is not None else ""
-    logged, *first = _LOG(
-        keys=[keys.actions_key(user_id), keys.receipts_key(user_id), keys.receipt_expiries_key(user_id)],
+    outcome, used, reset_ms, *first = _log(
+        keys=[
+            keys.actions_key(user_id),
+            keys.receipts_key(user_id),
+            keys.receipt_expiries_key(user_id),
+            keys.user_rate_key(user_id, WRITES),
+        ],
         args=[
             settings.actions_max_entries,
             key.write_id if key is not None else "",
             receipt,
             RECEIPT_TTL_SECONDS * 1000,
+            RECEIPTS_MAX,
+            *(rate.args() if rate is not None else (0, 1)),
+            settings.user_data_retention_days * DAY_MS,
             *entries,
         ],
-        client=redis,
+        redis=redis,
     )
-    if logged:
+    if rate is not None:
+        rate.counted(used, reset_ms)
+    if outcome == 1:
         count("ActionsLogged", len(entries))
         return Logged(len(entries), response)
     [stored] = first
@@ -181,10 +216,24 @@ def log_actions(
 
 
 @translate_store_errors
-def recent_actions(user_id: str, limit: int, *, redis: RedisClient) -> list[str]:
-    """The newest `limit` entries as stored (JSON strings), newest first."""
-    stored: list[str] = redis.lrange(keys.actions_key(user_id), 0, limit - 1)  # type: ignore[assignment]
-    return stored
+def _log(*, keys: list[str], args: list[Any], redis: RedisClient) -> list[Any]:
+    result: list[Any] = _LOG(keys=keys, args=args, client=redis)
+    return result
+
+
+@translate_store_errors
+def recent_actions(user_id: str, limit: int, *, redis: RedisClient, rate: RateLimit | None = None) -> list[str]:
+    """The newest `limit` entries as stored (JSON strings), newest first; with `rate`, the request is counted
+    against the user's read limit in the same round trip (429 over it)."""
+    _, used, reset_ms, *stored = _READ(
+        keys=[keys.actions_key(user_id), keys.user_rate_key(user_id, READS)],
+        args=[limit, *(rate.args() if rate is not None else (0, 1))],
+        client=redis,
+    )
+    if rate is not None:
+        rate.counted(used, reset_ms)
+    entries: list[str] = stored[0] if stored else []
+    return entries
 
 
 @translate_store_errors

@@ -21,9 +21,18 @@ class Documented(NamedTuple):
     headers: tuple[str, ...] = ()
 
 
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+
+
 def retry_after(status: HTTPStatus) -> tuple[str, ...]:
-    """The headers a response of `status` carries: every 503 says when to retry (see `http.to_lambda_response`)."""
-    return ("Retry-After",) if status == HTTPStatus.SERVICE_UNAVAILABLE else ()
+    """The headers a response of `status` carries: every 503 and 429 says when to retry (`http.to_lambda_response`,
+    `http.error_answer`)."""
+    return ("Retry-After",) if status in (HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.TOO_MANY_REQUESTS) else ()
+
+
+def limited(accesses: Collection[Access]) -> bool:
+    """Whether a route of these accesses counts its callers' requests (ratelimit.py): users' and clients' routes."""
+    return bool(set(accesses) & {Access.OWNER, Access.CACHE})
 
 
 def sentence(text: str) -> str:
@@ -55,8 +64,14 @@ def error_responses(
     errors[HTTPStatus.REQUEST_ENTITY_TOO_LARGE] = f"Request body over {MAX_BODY_BYTES // 1024 // 1024} MiB"
     if unprocessable is not None:
         errors[HTTPStatus.UNPROCESSABLE_ENTITY] = unprocessable
+    if limited(accesses):
+        errors[HTTPStatus.TOO_MANY_REQUESTS] = "Over the caller's rate limit; nothing was done; retry after Retry-After"
     if unavailable:
         errors[HTTPStatus.SERVICE_UNAVAILABLE] = "Redis is unavailable; retry after Retry-After seconds"
     for status, meaning in (own or {}).items():
         errors[status] = f"{errors[status]}, or {meaning}" if status in errors else sentence(meaning)
-    return {status: Documented(meaning, (ErrorBody,), retry_after(status)) for status, meaning in errors.items()}
+    counted = RATE_LIMIT_HEADERS if limited(accesses) else ()
+    return {
+        status: Documented(meaning, (ErrorBody,), (*retry_after(status), *(counted if status == 429 else ())))
+        for status, meaning in errors.items()
+    }

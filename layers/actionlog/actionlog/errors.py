@@ -61,6 +61,20 @@ class PayloadTooLarge(ActionlogError):
     http_status = 413
 
 
+class QuotaExceeded(Forbidden):
+    """A write that would take a user's data past one of its quotas (USER_CACHE_MAX_KEYS, USER_CACHE_MAX_BYTES)."""
+
+
+class RateLimited(ActionlogError):
+    """Over the rate limit: nothing was written or read; retry once the window ends."""
+
+    http_status = 429
+
+    def __init__(self, limit: int, retry_after_seconds: int) -> None:
+        super().__init__(f"rate limit of {limit} requests a window reached; retry after {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
 class InvalidRequest(ActionlogError):
     """A request that breaks its schema (400 or 422): pydantic's problems, by location, without the rejected input."""
 
@@ -115,6 +129,11 @@ class StoreUnavailable(ActionlogError):
         return isinstance(self.__cause__, redis_errors.AuthenticationError)
 
     @property
+    def is_out_of_memory(self) -> bool:
+        """OOM: Redis holds as much as it may and refuses writes; reads still work."""
+        return isinstance(self.__cause__, redis_errors.OutOfMemoryError)
+
+    @property
     def is_permission_failure(self) -> bool:
         """NOPERM: our user may not run a command or touch a key. Its ACL must change; a new login won't help."""
         return isinstance(self.__cause__, redis_errors.NoPermissionError)
@@ -122,7 +141,8 @@ class StoreUnavailable(ActionlogError):
 
 # Failures that mean "Redis is not usable right now". AuthenticationError and BusyLoadingError are
 # ConnectionErrors; NOPERM, READONLY (a replica after failover), CLUSTERDOWN, TRYAGAIN and MOVED/ASK
-# (AskError is MovedError's base) come back as replies once redis-py's own redirects are spent.
+# (AskError is MovedError's base) come back as replies once redis-py's own redirects are spent; OOM is Redis
+# refusing a write for lack of memory (maxmemory reached, or an ElastiCache Serverless cache at its data cap).
 _UNAVAILABLE = (
     redis_errors.ConnectionError,
     redis_errors.TimeoutError,
@@ -133,6 +153,7 @@ _UNAVAILABLE = (
     redis_errors.RedisClusterException,
     redis_errors.TryAgainError,
     redis_errors.AskError,
+    redis_errors.OutOfMemoryError,
 )
 
 

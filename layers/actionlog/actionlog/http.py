@@ -36,19 +36,22 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic_core import ValidationError
 
+from actionlog import ratelimit
 from actionlog.actions import Logged, WriteKey
-from actionlog.auth import Access, Caller, authorize
+from actionlog.auth import ADMIN_SCOPE, Access, Caller, authorize
 from actionlog.errors import (
     ActionlogError,
     BadRequest,
     ErrorBody,
     InvalidRequest,
     PayloadTooLarge,
+    RateLimited,
     StoreUnavailable,
 )
 from actionlog.models import MAX_BODY_BYTES
 from actionlog.observability import begin_invocation, flushing_metrics, logger
-from actionlog.redis_client import report_failure
+from actionlog.ratelimit import READS, WRITES, RateLimit
+from actionlog.redis_client import get_redis, report_failure
 from actionlog.schema import Encoded, Shape
 from actionlog.settings import get_settings
 
@@ -81,13 +84,14 @@ class Fallback[R](NamedTuple):
 class Request[P = None, Q = None, B = None]:
     """A validated request, as the operation's handler receives it."""
 
-    __slots__ = ("body", "idempotency", "path", "query")
+    __slots__ = ("body", "idempotency", "path", "query", "rate")
 
-    def __init__(self, path: P, query: Q, body: B, idempotency: WriteKey | None) -> None:
+    def __init__(self, path: P, query: Q, body: B, idempotency: WriteKey | None, rate: RateLimit | None) -> None:
         self.path = path
         self.query = query
         self.body = body
         self.idempotency = idempotency  # the Idempotency-Key, for the operation and with the body as sent
+        self.rate = rate  # the caller's rate limit for this request, None when it has none
 
 
 class Admitted(NamedTuple):
@@ -99,6 +103,34 @@ class Admitted(NamedTuple):
 
 def admit(event: Mapping[str, Any]) -> Admitted:
     return Admitted(body_text(event), Caller.from_event(event))
+
+
+def rate_limit(access: Access, caller: Caller | None, subject: str | None, kind: str) -> RateLimit | None:
+    """The rate limit a request counts against: the user it is about (Access.OWNER, `subject`), or the backend client
+    on the shared cache (Access.CACHE: the token's client_id, else its sub). Public and admin routes, and callers
+    with the admin scope, are not limited."""
+    if caller is not None and ADMIN_SCOPE in caller.scopes:
+        return None
+    settings = get_settings()
+    if access is Access.OWNER and subject is not None:
+        return RateLimit.for_user(subject, kind, settings)
+    if access is Access.CACHE and caller is not None:
+        client = caller.claims.get("client_id") or caller.claims.get("sub")
+        return RateLimit.for_client(str(client), kind, settings) if client is not None else None
+    return None
+
+
+def counted(rate: RateLimit | None) -> None:
+    """Count a request whose operation does not count it in its own round trip: one round trip before it."""
+    if rate is not None:
+        ratelimit.count(rate, redis=get_redis())
+
+
+def with_rate_headers(answer: Answer, rate: RateLimit | None) -> Answer:
+    """Every answer to a counted request says where the caller stands (RateLimit-Limit, -Remaining, -Reset)."""
+    if rate is None or rate.used is None:
+        return answer
+    return answer._replace(headers={**answer.headers, **rate.headers()})
 
 
 def attempt[T](call: Callable[[T], Any], given: T, fallback: Fallback[Any] | None) -> Any:
@@ -124,11 +156,8 @@ class HttpEndpoint:
         begin_invocation(context, event, correlation_id=(event.get("requestContext") or {}).get("requestId"))
         try:
             answer = self.answer(event)
-        except StoreUnavailable as error:
-            report_failure(error)
-            answer = error_answer(error)
         except ActionlogError as error:
-            answer = error_answer(error)
+            answer = answer_error(error)
         except Exception:
             logger.exception("Unexpected error")
             answer = Answer(HTTPStatus.INTERNAL_SERVER_ERROR, ErrorBody(message="internal error"))
@@ -151,6 +180,7 @@ class HttpOperation(HttpEndpoint):
         errors: Mapping[HTTPStatus, str],
         unavailable: Fallback[Any] | None,
         idempotency_key: bool,
+        counts_requests: bool,
     ) -> None:
         self.handle = handle
         self.name = handle.__name__
@@ -164,13 +194,22 @@ class HttpOperation(HttpEndpoint):
         self.errors = errors
         self.unavailable = unavailable
         self.idempotency_key = idempotency_key
+        self.counts_requests = counts_requests
         self.__doc__ = handle.__doc__
 
     def responses(self) -> dict[HTTPStatus, Documented]:
         """Every response the operation can give: its success, its fallback, the adapter's errors and its own."""
-        from actionlog.documented import Documented, error_responses, retry_after, sentence  # documentation only
+        from actionlog.documented import (  # documentation only
+            RATE_LIMIT_HEADERS,
+            Documented,
+            error_responses,
+            limited,
+            retry_after,
+            sentence,
+        )
 
-        success_headers = ("Idempotent-Replayed",) if self.idempotency_key else ()
+        success_headers: tuple[str, ...] = ("Idempotent-Replayed",) if self.idempotency_key else ()
+        success_headers += RATE_LIMIT_HEADERS if limited({self.access}) else ()
         responses = {self.status: Documented(self.response.__doc__ or "", (self.response,), success_headers)}
         unprocessable = None
         if self.body is not None:
@@ -195,9 +234,12 @@ class HttpOperation(HttpEndpoint):
 
     def answer(self, event: Mapping[str, Any]) -> Answer:
         request = self.request(event)
-        result = attempt(self.handle, request, self.unavailable)
+        try:
+            result = attempt(self._call, request, self.unavailable)
+        except ActionlogError as error:
+            return with_rate_headers(answer_error(error), request.rate)
         if isinstance(result, Answer):
-            return result
+            return with_rate_headers(result, request.rate)
         if isinstance(result, Logged):
             replayed = {} if request.idempotency is None else {"Idempotent-Replayed": str(result.replayed).lower()}
             result, headers = result.response, replayed
@@ -205,7 +247,12 @@ class HttpOperation(HttpEndpoint):
             headers = {}
         if isinstance(result, Encoded) and result.shape is not self.response:
             raise TypeError(f"{self.name} answered {result.shape.__name__}, not its {self.response.__name__}")
-        return Answer(self.status, result, headers)
+        return with_rate_headers(Answer(self.status, result, headers), request.rate)
+
+    def _call(self, request: Request[Any, Any, Any]) -> Result:
+        if not self.counts_requests:
+            counted(request.rate)
+        return self.handle(request)
 
     def request(self, event: Mapping[str, Any]) -> Request[Any, Any, Any]:
         """Admit, authorise and validate: everything that happens before the handler, and before Redis."""
@@ -215,10 +262,14 @@ class HttpOperation(HttpEndpoint):
         authorize(self.access, caller, user_id=owner, settings=get_settings())
         key = _idempotency_key(event) if self.idempotency_key else None
         path = None if self.path is None else _validated(self.path, path_parameters, "path")
+        if path is not None:
+            path.check()
         query_parameters = event.get("queryStringParameters") or {}
         query = None if self.query is None else _validated(self.query, query_parameters, "query")
         body = None if self.body is None else validated_body(self.body, text)
-        return Request(path, query, body, None if key is None else WriteKey(self.name, key, text))
+        method = ((event.get("requestContext") or {}).get("http") or {}).get("method")
+        rate = rate_limit(self.access, caller, owner, READS if method == "GET" else WRITES)
+        return Request(path, query, body, None if key is None else WriteKey(self.name, key, text), rate)
 
 
 def operation(
@@ -229,13 +280,15 @@ def operation(
     errors: Mapping[HTTPStatus, str] | None = None,
     unavailable: Fallback[Any] | None = None,
     idempotency_key: bool = False,
+    counts_requests: bool = False,
 ) -> Callable[[Callable[[Request[Any, Any, Any]], Result]], HttpOperation]:
     """Declare a function's operation (see the module's docstring); the result is its Lambda handler.
 
     `errors`: the error statuses the handler itself raises, and what they mean (the adapter adds its own: 400, 401,
     403, 413, 422 and 503, each where the declaration makes it possible). `unavailable`: the answer when Redis is
     down, instead of 503. `idempotency_key`: the handler logs with `request.idempotency` (actions.log_actions), and
-    the answer says whether it was replayed.
+    the answer says whether it was replayed. `counts_requests`: the handler hands `request.rate` to an operation that
+    counts the request in its own round trip; otherwise the adapter counts it first, in one more.
     """
 
     def declare(handle: Callable[[Request[Any, Any, Any]], Result]) -> HttpOperation:
@@ -247,6 +300,7 @@ def operation(
             errors=errors or {},
             unavailable=unavailable,
             idempotency_key=idempotency_key,
+            counts_requests=counts_requests,
         )
 
     return declare
@@ -325,8 +379,19 @@ def _validated[M: Shape](model: type[M], values: Mapping[str, Any], where: str) 
 # Responses.
 
 
+def answer_error(error: ActionlogError) -> Answer:
+    """The answer to an error; a Redis failure is reported (log line, metric) once, here."""
+    if isinstance(error, StoreUnavailable):
+        report_failure(error)
+    return error_answer(error)
+
+
 def error_answer(error: ActionlogError) -> Answer:
     """The answer to an error, by its status; a 5xx says no more than that, and is logged."""
+    if isinstance(error, RateLimited):
+        return Answer(
+            error.http_status, ErrorBody(message=error.message), {"Retry-After": str(error.retry_after_seconds)}
+        )
     if isinstance(error, InvalidRequest):
         return Answer(error.http_status, ErrorBody(message=error.message, errors=error.problems))
     if isinstance(error, StoreUnavailable):

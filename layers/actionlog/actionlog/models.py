@@ -11,8 +11,9 @@ The SQS messages live in actionlog.ingest and the Serverpod arguments in actionl
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from actionlog.keys import CACHE_KEY_PATTERN, USER_CACHE_KEY_PATTERN, USER_ID_PATTERN
+from actionlog.keys import CACHE_KEY_PATTERN, USER_CACHE_KEY_PATTERN, USER_ID_PATTERN, cache_key
 from actionlog.schema import Before, Doc, Encoded, Length, Moment, Number, Shape, Text, field
+from actionlog.settings import get_settings
 
 MAX_BODY_BYTES = 1024 * 1024  # a request body, as the adapters admit it; API Gateway's own limit is ten times that
 MAX_ACTION_LENGTH = 100
@@ -77,6 +78,10 @@ class CacheKeyPath(Shape):
             " (CACHE_KEY_PREFIXES, by default `session:` or `cache:`); any other key is refused with 403."
         ),
     ]
+
+    def check(self) -> None:
+        """The key policy: a key under one of CACHE_KEY_PREFIXES, else 403 (before the request is counted)."""
+        cache_key(self.key, get_settings().cache_key_prefixes)
 
 
 class UserCacheKeyPath(UserPath):
@@ -184,6 +189,13 @@ class ClearActionsResponse(Shape):
 
     userId: str
     cleared: bool
+
+
+class EraseUserResponse(Shape):
+    """Whether Actionlog held anything of the user: it holds nothing now."""
+
+    userId: str
+    erased: bool
 
 
 class CachePutResponse(Shape):

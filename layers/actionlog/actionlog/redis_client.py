@@ -60,7 +60,9 @@ def report_failure(error: StoreUnavailable) -> None:
     """
     count("RedisErrors")
     where = {"cause": error.cause, "rootCause": error.root_cause}
-    if error.is_permission_failure:
+    if error.is_out_of_memory:
+        logger.error("Redis refused a write: out of memory (maxmemory, or the cache's data limit)", extra=where)
+    elif error.is_permission_failure:
         # ACL changes reach live connections at once, so the client is kept: dropping it would only read the
         # secret again and log in again on every request until an operator fixes the user's ACL.
         logger.error("Redis refused a command: check the ACL of Actionlog's user", extra=where)

@@ -163,6 +163,9 @@ class Shape:
     def to_json(self) -> str:
         return _compiled(type(self))[1].to_json(self).decode()
 
+    def check(self) -> None:
+        """What the shape's fields cannot say alone, checked once validated and before Redis (by default nothing)."""
+
     def encoded(self) -> "Encoded[Self]":
         """The shape's JSON, as an answer that is kept and handed back as it is (a replayed response)."""
         return Encoded(type(self), self.to_json())

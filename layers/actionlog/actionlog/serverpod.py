@@ -15,9 +15,22 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple
 import pydantic_core
 
 from actionlog.auth import Access, authorize
-from actionlog.errors import BadRequest, NotFound, Unprocessable
-from actionlog.http import Answer, Fallback, HttpEndpoint, admit, attempt, validated_body
+from actionlog.errors import ActionlogError, BadRequest, NotFound, Unprocessable
+from actionlog.http import (
+    Answer,
+    Fallback,
+    HttpEndpoint,
+    admit,
+    answer_error,
+    attempt,
+    counted,
+    error_answer,
+    rate_limit,
+    validated_body,
+    with_rate_headers,
+)
 from actionlog.models import DEFAULT_READ_LIMIT, MAX_BATCH_SIZE, ActionIn, ActionName, Metadata, SeedUserId
+from actionlog.ratelimit import READS, WRITES, RateLimit
 from actionlog.schema import Encoded, Length, Number, Shape
 from actionlog.settings import get_settings
 
@@ -32,9 +45,12 @@ class Method(NamedTuple):
 
     arguments: type[Shape]
     access: Access
-    call: Callable[[Any], Any]  # its return annotation documents the result
+    # What it does, given its arguments and the caller's rate limit; its return annotation documents the result.
+    call: Callable[[Any, RateLimit | None], Any]
     # The result (200) when Redis is unavailable, as the seed answers then (getUserActions: []); None: a 503.
     unavailable: Fallback[Any] | None = None
+    reads: bool = False  # counted against the read limit rather than the write limit
+    counts_requests: bool = False  # `call` counts the request in its own round trip (see http.operation)
 
 
 class ServerpodEndpoint(HttpEndpoint):
@@ -48,14 +64,18 @@ class ServerpodEndpoint(HttpEndpoint):
     def responses(self, methods: Sequence[str], *, named_by_caller: bool) -> "dict[HTTPStatus, Documented]":
         """What a route that can call `methods` answers: their results, the adapter's errors, and a 404 when the
         caller names the method (in the body, or a path parameter) and may name one the endpoint lacks."""
-        from actionlog.documented import Documented, error_responses  # documentation only
+        from actionlog.documented import RATE_LIMIT_HEADERS, Documented, error_responses, limited  # documentation only
 
         called = [self.methods[name] for name in methods]
         results = tuple(dict.fromkeys(typing.get_type_hints(method.call).get("return", Any) for method in called))
+        accesses = {self.access, *(method.access for method in called)}
+        counted = RATE_LIMIT_HEADERS if limited(accesses) else ()
         return {
-            HTTPStatus.OK: Documented("The method's result, as the seed's Serverpod endpoint returns it", results),
+            HTTPStatus.OK: Documented(
+                "The method's result, as the seed's Serverpod endpoint returns it", results, counted
+            ),
             **error_responses(
-                {self.access, *(method.access for method in called)},
+                accesses,
                 malformed="Malformed JSON, or arguments the method does not take",
                 forbidden="The token's user or scopes may not call this method",
                 no_method=f"{self.name} has no such method" if named_by_caller else None,
@@ -72,15 +92,25 @@ class ServerpodEndpoint(HttpEndpoint):
         arguments = validated_body(method.arguments, text, where="arguments", invalid=HTTPStatus.BAD_REQUEST)
         owner = getattr(arguments, arguments.OWNER) if isinstance(arguments, UserArgs) else None
         authorize(method.access, caller, user_id=owner, settings=settings)
+        rate = rate_limit(method.access, caller, owner, READS if method.reads else WRITES)
+
+        def call(given: Shape) -> Any:
+            if not method.counts_requests:
+                counted(rate)
+            return method.call(given, rate)
+
         try:
-            result = attempt(method.call, arguments, method.unavailable)
+            result = attempt(call, arguments, method.unavailable)
         except Unprocessable as error:
             # What the arguments' models cannot say (metadata over 4 KiB once encoded): bad arguments, as any other.
-            raise BadRequest(f"invalid arguments for {self.name}: {error.message}") from None
+            refused = BadRequest(f"invalid arguments for {self.name}: {error.message}")
+            return with_rate_headers(error_answer(refused), rate)
+        except ActionlogError as error:
+            return with_rate_headers(answer_error(error), rate)
         if isinstance(result, Answer):
-            return result
+            return with_rate_headers(result, rate)
         encoded = result.to_json() if isinstance(result, Shape) else pydantic_core.to_json(result).decode()
-        return Answer(HTTPStatus.OK, Encoded(type(result), encoded))
+        return with_rate_headers(Answer(HTTPStatus.OK, Encoded(type(result), encoded)), rate)
 
     def _method(self, event: Mapping[str, Any], text: str) -> Method:
         """The method named in the path, or else in the body's "method" field (which its arguments then ignore).

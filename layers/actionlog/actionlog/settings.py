@@ -177,6 +177,20 @@ class Settings:
     auth_required: bool = setting("AUTH_REQUIRED", FLAG, True, meaning=
         "`false` lets requests without JWT claims through: for local development only, keep `true` in a deployment")
     user_id_claim: str = setting("USER_ID_CLAIM", TEXT, "sub", meaning="JWT claim that names the caller's user id")
+    # Per-user limits (docs/limits.md says what a person using an app can do within the defaults, and why).
+    rate_limit_writes: int = setting("RATE_LIMIT_WRITES", INTEGER, 120, low=0, high=1_000_000, meaning=
+        "write requests (POST, PUT, DELETE) one user, or one client on /cache, may make per window; 0: no limit")
+    rate_limit_reads: int = setting("RATE_LIMIT_READS", INTEGER, 600, low=0, high=1_000_000, meaning=
+        "read requests (GET) one user, or one client on /cache, may make per window; 0: no limit")
+    rate_limit_window_seconds: int = setting("RATE_LIMIT_WINDOW_SECONDS", INTEGER, 60, low=1, high=86_400, meaning=
+        "the rate limits' window: fixed, aligned to the epoch")
+    user_cache_max_keys: int = setting("USER_CACHE_MAX_KEYS", INTEGER, 100, low=1, high=10_000, meaning=
+        "keys a user's own cache may hold")
+    user_cache_max_bytes: int = setting("USER_CACHE_MAX_BYTES", INTEGER, 1_048_576, low=262_144, high=104_857_600,
+        meaning="bytes of values a user's own cache may hold (at least one value of the largest size)")
+    user_data_retention_days: int = setting("USER_DATA_RETENTION_DAYS", INTEGER, 365, low=0, high=3_650, meaning=
+        "N > 0: a user's log expires N days after its last write, and their cache entries written without"
+        " `ttlSeconds` after N days; 0: kept until deleted")
     # fmt: on
 
     @classmethod

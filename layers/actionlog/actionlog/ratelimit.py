@@ -1,0 +1,84 @@
+"""Rate limits: fixed windows aligned to the epoch, counted in Redis, exact however many requests arrive at once.
+
+HTTP APIs have no per-user usage plans, so a signed-in app user is limited here. Who is counted: the user a
+request is about (`/users/{userId}/...`, the Serverpod userActions methods), or the backend client on `/cache/...`.
+The log's write and read count in their own script (actions.py), a user's own cache in its own (cache.py); any
+other limited route counts with `count`, one round trip before its operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from actionlog import keys, scripts
+from actionlog.errors import RateLimited, translate_store_errors
+from actionlog.observability import count as count_metric
+from actionlog.redis_client import RedisClient
+from actionlog.settings import Settings
+
+WRITES = "writes"
+READS = "reads"
+
+
+@dataclass(slots=True)
+class RateLimit:
+    """One request's meter: its counter, limit and window; `used` and `reset_ms` once the request is counted."""
+
+    key: str
+    kind: str  # WRITES or READS
+    limit: int
+    window_ms: int
+    used: int | None = None  # None: not counted (no limit, Redis unavailable, or a read the store could not count)
+    reset_ms: int = 0
+
+    @classmethod
+    def for_user(cls, user_id: str, kind: str, settings: Settings) -> RateLimit | None:
+        return cls._of(keys.user_rate_key(user_id, kind), kind, settings)
+
+    @classmethod
+    def for_client(cls, client_id: str, kind: str, settings: Settings) -> RateLimit | None:
+        return cls._of(keys.client_rate_key(client_id, kind), kind, settings)
+
+    @classmethod
+    def _of(cls, key: str, kind: str, settings: Settings) -> RateLimit | None:
+        limit = settings.rate_limit_reads if kind == READS else settings.rate_limit_writes
+        return cls(key, kind, limit, settings.rate_limit_window_seconds * 1000) if limit > 0 else None
+
+    def args(self) -> list[int]:
+        """What a script's `count_request` is given: the limit and the window."""
+        return [self.limit, self.window_ms]
+
+    def counted(self, used: int, reset_ms: int) -> None:
+        """Record a script's count; raise RateLimited (429) when it passed the limit. `used` < 0: not counted."""
+        if used < 0:
+            return
+        self.used, self.reset_ms = used, reset_ms
+        if used > self.limit:
+            count_metric("RateLimited")
+            raise RateLimited(self.limit, self.reset_seconds)
+
+    @property
+    def reset_seconds(self) -> int:
+        return max(1, -(-self.reset_ms // 1000))
+
+    def headers(self) -> dict[str, str]:
+        """The RateLimit-* headers of an answer once the request was counted."""
+        if self.used is None:
+            return {}
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(max(0, self.limit - self.used)),
+            "RateLimit-Reset": str(self.reset_seconds),
+        }
+
+
+@translate_store_errors
+def _count(limit: RateLimit, redis: RedisClient) -> tuple[int, int]:
+    lenient = limit.kind == READS  # a read the store cannot count for lack of memory is served all the same
+    used, reset_ms = scripts.COUNT(keys=[limit.key], args=[*limit.args(), int(lenient)], client=redis)
+    return int(used), int(reset_ms)
+
+
+def count(limit: RateLimit, *, redis: RedisClient) -> None:
+    """Count one request on its own (one round trip); RateLimited (429) over the limit."""
+    limit.counted(*_count(limit, redis))
