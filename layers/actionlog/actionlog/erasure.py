@@ -10,38 +10,59 @@ A call that dies between the two steps has deleted nothing, and the next call do
 
 from actionlog import keys, scripts
 from actionlog.errors import StoreUnavailable, translate_store_errors
+from actionlog.ratelimit import RateLimit
 from actionlog.redis_client import RedisClient
 
-# KEYS: the user's own keys (keys.user_keys), then the entries of their cache. ARGV: the entries' key prefix.
-# Returns how many keys it deleted, or -1 when the index names an entry that is not among KEYS.
+# KEYS: the user's own keys (keys.user_keys: the write counter is the 6th), then the entries of their cache.
+# ARGV: the entries' key prefix, the rate limit and window (ms).
+# Returns {keys deleted, used, reset}; {-1, used, reset} when the index names an entry that is not among KEYS (the
+# request is counted once all the same); {-2, used, reset} over the rate limit (nothing deleted).
 _ERASE = scripts.script("""
+local limit = tonumber(ARGV[2])
+local used, reset = count_request(KEYS[6], limit, tonumber(ARGV[3]), now_ms(), false)
+if used > limit and limit > 0 then
+  return {-2, used, reset}
+end
 local declared = {}
 for index = 8, #KEYS do
   declared[KEYS[index]] = true
 end
 for _, name in ipairs(call('ZRANGE', KEYS[4], 0, -1)) do
   if not declared[ARGV[1] .. name] then
-    return -1
+    call('DECR', KEYS[6])
+    return {-1, used, reset}
   end
 end
 local deleted = 0
 for first = 1, #KEYS, 500 do
   deleted = deleted + call('DEL', unpack(KEYS, first, math.min(first + 499, #KEYS)))
 end
-return deleted
+return {deleted, used, reset}
 """)
 
 _ATTEMPTS = 3  # a user writing their cache while being erased makes the index change at most this often
 
 
-@translate_store_errors
-def erase_user(user_id: str, *, redis: RedisClient) -> bool:
-    """Delete everything Actionlog holds of the user; True when there was anything."""
+def erase_user(user_id: str, *, redis: RedisClient, rate: RateLimit | None = None) -> bool:
+    """Delete everything Actionlog holds of the user; True when there was anything. With `rate`, the request is
+    counted against the user's write limit in the erasing script (429, nothing deleted, over it)."""
     prefix = keys.user_cache_prefix(user_id)
     for _ in range(_ATTEMPTS):
-        names: list[str] = redis.zrange(keys.user_cache_index_key(user_id), 0, -1)  # type: ignore[assignment]
-        entries = [prefix + name for name in names]
-        deleted = int(_ERASE(keys=[*keys.user_keys(user_id), *entries], args=[prefix], client=redis))
+        deleted, used, reset_ms = _erase(user_id, prefix, rate, redis)
+        if rate is not None:
+            rate.counted(used, reset_ms)
         if deleted >= 0:
             return deleted > 0
     raise StoreUnavailable("the user's cache kept changing while it was erased; retry")
+
+
+@translate_store_errors
+def _erase(user_id: str, prefix: str, rate: RateLimit | None, redis: RedisClient) -> tuple[int, int, int]:
+    names: list[str] = redis.zrange(keys.user_cache_index_key(user_id), 0, -1)  # type: ignore[assignment]
+    entries = [prefix + name for name in names]
+    deleted, used, reset_ms = _ERASE(
+        keys=[*keys.user_keys(user_id), *entries],
+        args=[prefix, *(rate.args() if rate is not None else (0, 1))],
+        client=redis,
+    )
+    return int(deleted), int(used), int(reset_ms)
