@@ -15,7 +15,7 @@ from actionlog.redis_client import RedisClient
 
 # KEYS: the user's own keys (keys.user_keys: the write counter is the 6th), then the entries of their cache.
 # ARGV: the entries' key prefix, the rate limit and window (ms).
-# Returns {keys deleted, used, reset}; {-1, used, reset} when the index names an entry that is not among KEYS (the
+# Returns {keys of stored data deleted, used, reset}; {-1, used, reset} when the index names an entry that is not among KEYS (the
 # request is counted once all the same); {-2, used, reset} over the rate limit (nothing deleted).
 _ERASE = scripts.script("""
 local limit = tonumber(ARGV[2])
@@ -33,8 +33,9 @@ for _, name in ipairs(call('ZRANGE', KEYS[4], 0, -1)) do
     return {-1, used, reset}
   end
 end
-local deleted = 0
-for first = 1, #KEYS, 500 do
+call('DEL', KEYS[6], KEYS[7])  -- the rate counters, this request's among them: not data the user stored
+local deleted = call('DEL', unpack(KEYS, 1, 5))
+for first = 8, #KEYS, 500 do
   deleted = deleted + call('DEL', unpack(KEYS, first, math.min(first + 499, #KEYS)))
 end
 return {deleted, used, reset}

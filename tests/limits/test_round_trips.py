@@ -1,0 +1,50 @@
+"""Round trips are a design property: with limits and retention on at their defaults, logging and reading the log
+are one round trip each (the rate count rides in the same script), shown by a proxy that holds every request."""
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.limits.helpers import log_one, put_own, read
+from tests.limits.proxies import HoldingProxy
+from tests.support import RedisServer, invoke, load_event
+
+pytestmark = pytest.mark.redis_server
+
+HOLD = 0.05  # seconds each request waits before Redis sees it
+
+
+@pytest.fixture
+def holding(session_redis_server: RedisServer, real_redis: Any, configure: Any) -> Any:
+    proxy = HoldingProxy(session_redis_server.port, HOLD)
+    configure(REDIS_URL=proxy.url)  # the template's defaults: limits and retention on
+    yield proxy
+    proxy.close()
+
+
+CALLS = {
+    "log one": (lambda: log_one(), 1),
+    "log a batch": (lambda: invoke("log_batch_actions", load_event("log_batch_actions.json")), 1),
+    "read the log": (lambda: read(), 1),
+    "own cache set": (lambda: put_own("123", "prefs", {"theme": "dark"}), 1),
+    "count": (lambda: invoke("count_user_actions", load_event("count_user_actions.json")), 2),
+}
+
+
+@pytest.mark.parametrize(("call", "round_trips"), list(CALLS.values()), ids=list(CALLS))
+def test_each_call_takes_its_round_trips_with_limits_and_retention_on(
+    holding: Any, call: Any, round_trips: int
+) -> None:
+    call()  # a warm container: connected, scripts loaded
+    call()
+    holding.requests.clear()
+
+    started = time.monotonic()
+    answer = call()
+    elapsed = time.monotonic() - started
+
+    assert answer["statusCode"] < 400, answer["body"]
+    assert "RateLimit-Remaining" in answer["headers"]
+    assert len(holding.requests) == round_trips
+    assert round_trips * HOLD <= elapsed < (round_trips + 1) * HOLD
