@@ -74,6 +74,9 @@ return {1, used, reset}
 """
 )
 
+# KEYS: the key. Returns {value or false, its TTL in ms (-1: none)}.
+_GET = scripts.script("return {call('GET', KEYS[1]), call('PTTL', KEYS[1])}")
+
 # KEYS: the entry, the user's read counter. ARGV: the rate limit and window (ms).
 # Returns {1, used, reset, value or false, its TTL in ms (-1: none)}, or {-1, used, reset} over the rate limit.
 _GET_OWN = scripts.script("""
@@ -160,14 +163,16 @@ def lookup(key: str, *, redis: RedisClient, name: str | None = None) -> CachedVa
 
 @translate_store_errors
 def get(key: str, *, redis: RedisClient) -> CachedValue | None:
-    """The value and its remaining TTL, read together in one MULTI so the two agree."""
-    with redis.pipeline(transaction=True) as pipe:
-        pipe.get(key)
-        pipe.ttl(key)
-        encoded, ttl = pipe.execute()
+    """The value and its remaining TTL, read together in one script so the two agree. A script, not a MULTI: Redis
+    refuses every command queued in a MULTI while it is out of memory, reads included, and reads must keep working."""
+    encoded, ttl_ms = _GET(keys=[key], client=redis)
+    return _cached(encoded, ttl_ms)
+
+
+def _cached(encoded: str | None, ttl_ms: int) -> CachedValue | None:
     if encoded is None:
         return None
-    return CachedValue(encoded=encoded, ttl_seconds=ttl if ttl >= 0 else None)
+    return CachedValue(encoded=encoded, ttl_seconds=-(-ttl_ms // 1000) if ttl_ms >= 0 else None)
 
 
 @translate_store_errors
@@ -234,11 +239,11 @@ def lookup_own(user_id: str, name: str, *, redis: RedisClient, rate: RateLimit |
     )
     if rate is not None:
         rate.counted(used, reset_ms)
-    encoded, ttl_ms = found
-    count("CacheMiss" if encoded is None else "CacheHit")
-    if encoded is None:
+    cached = _cached(*found)
+    count("CacheMiss" if cached is None else "CacheHit")
+    if cached is None:
         raise NotFound(f"no cached value for {name}")
-    return CachedValue(encoded=encoded, ttl_seconds=-(-ttl_ms // 1000) if ttl_ms >= 0 else None)
+    return cached
 
 
 def delete_own(user_id: str, name: str, *, redis: RedisClient, rate: RateLimit | None = None) -> bool:
