@@ -15,8 +15,8 @@ from actionlog.redis_client import RedisClient
 
 # KEYS: the user's own keys (keys.user_keys: the write counter is the 6th), then the entries of their cache.
 # ARGV: the entries' key prefix, the rate limit and window (ms).
-# Returns {keys of stored data deleted, used, reset}; {-1, used, reset} when the index names an entry that is not among KEYS (the
-# request is counted once all the same); {-2, used, reset} over the rate limit (nothing deleted).
+# Returns {keys of stored data deleted, used, reset}; {-1, used, reset} when the index names an entry that is not
+# among KEYS (the request is counted once all the same); {-2, used, reset} over the rate limit (nothing deleted).
 _ERASE = scripts.script("""
 local limit = tonumber(ARGV[2])
 local used, reset = count_request(KEYS[6], limit, tonumber(ARGV[3]), now_ms(), false)
