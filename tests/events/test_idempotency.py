@@ -5,6 +5,7 @@ import json
 import pytest
 import redis
 
+from actionlog.actions import RECEIPTS_MAX
 from tests.support import invoke, load_event, with_body, with_path
 
 pytestmark = pytest.mark.redis_server
@@ -140,3 +141,16 @@ def test_the_marker_is_never_written_when_the_write_fails(real_redis: redis.Redi
     real_redis.delete("user:123:actions")
     assert invoke("log_action", event)["statusCode"] == 201  # the key was not burnt by the failure
     assert real_redis.llen("user:123:actions") == 1
+
+
+def test_a_user_keeps_the_receipts_of_their_newest_keyed_writes_only(real_redis: redis.Redis, configure) -> None:  # type: ignore[no-untyped-def]
+    configure(RATE_LIMIT_WRITES="0")
+    for number in range(RECEIPTS_MAX + 20):
+        invoke("log_action", with_key(load_event("log_action.json"), f"k-{number}"))
+
+    kept = real_redis.zrange("actionlog:receipt-expiries:{user:123:actions}", 0, -1)
+    assert len(kept) == real_redis.hlen("actionlog:receipts:{user:123:actions}") == RECEIPTS_MAX
+    assert "log_action:k-0" not in kept
+    assert f"log_action:k-{RECEIPTS_MAX + 19}" in kept
+    newest = invoke("log_action", with_key(load_event("log_action.json"), f"k-{RECEIPTS_MAX + 19}"))
+    assert newest["headers"]["Idempotent-Replayed"] == "true"

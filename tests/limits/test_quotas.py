@@ -77,14 +77,12 @@ def test_quotas_are_per_user(real_redis: redis.Redis, configure: Any) -> None:
     assert put_own("456", "a", 1)["statusCode"] == 200
 
 
-def put_keys_as_a_warm_container(redis_url: str, writer: int, count: int) -> list[int]:
+def put_keys_as_a_warm_container(redis: dict[str, str], writer: int, count: int) -> list[int]:
     """A warm container of its own putting `count` distinct keys into user 42's cache, at a quota of 25 keys."""
     import os
 
-    os.environ.update(
-        {"REDIS_URL": redis_url, "AUTH_REQUIRED": "false", "POWERTOOLS_LOG_LEVEL": "ERROR", "RATE_LIMIT_WRITES": "0"}
-    )
-    os.environ["USER_CACHE_MAX_KEYS"] = "25"
+    os.environ.update({"AUTH_REQUIRED": "false", "POWERTOOLS_LOG_LEVEL": "ERROR", "RATE_LIMIT_WRITES": "0"})
+    os.environ.update({"USER_CACHE_MAX_KEYS": "25", **redis})
     function = handler_module("user_cache_set").lambda_handler
     statuses = []
     for number in range(count):
@@ -95,10 +93,14 @@ def put_keys_as_a_warm_container(redis_url: str, writer: int, count: int) -> lis
     return statuses
 
 
-def test_racing_containers_fill_the_quota_exactly(session_redis_server: RedisServer, real_redis: redis.Redis) -> None:
+def race_for_the_quota(redis: dict[str, str]) -> list[int]:
     with multiprocessing.get_context("spawn").Pool(4) as pool:
-        results = pool.starmap(put_keys_as_a_warm_container, [(session_redis_server.url, n, 15) for n in range(4)])
-    statuses = [status for each in results for status in each]
+        results = pool.starmap(put_keys_as_a_warm_container, [(redis, n, 15) for n in range(4)])
+    return [status for each in results for status in each]
+
+
+def test_racing_containers_fill_the_quota_exactly(session_redis_server: RedisServer, real_redis: redis.Redis) -> None:
+    statuses = race_for_the_quota({"REDIS_URL": session_redis_server.url})
 
     assert statuses.count(200) == 25
     assert statuses.count(403) == 60 - 25
