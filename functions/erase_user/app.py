@@ -1,4 +1,4 @@
-"""Erase everything Actionlog holds of a user: the log, their own cache, idempotency receipts, rate counters."""
+"""Erase everything a user stored: the log, their own cache, idempotency receipts (rate counters expire by themselves)."""
 
 from actionlog import erasure
 from actionlog.auth import Access

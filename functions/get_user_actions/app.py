@@ -1,4 +1,4 @@
-"""Read a user's newest actions, newest first; an empty list, flagged degraded, while Redis is down."""
+"""Read a user's newest actions, filtered and paged; an empty list, flagged degraded, while Redis is down."""
 
 from typing import Any
 
@@ -32,8 +32,17 @@ def get_user_actions(request: Request[UserPath, ReadQuery, None]) -> Encoded[Use
     limit = request.query.limit or min(DEFAULT_READ_LIMIT, max_entries)
     if limit > max_entries:
         raise BadRequest(f"limit must be between 1 and {max_entries}")
-    stored = actions.recent_actions(user_id, limit, rate=request.rate, redis=get_redis())
-    return UserActionsResponse.around(user_id, entries_json(stored), len(stored))
+    query = request.query
+    page = actions.read_page(
+        user_id,
+        limit,
+        names=query.names(),
+        since=query.since,
+        before=query.before,
+        rate=request.rate,
+        redis=get_redis(),
+    )
+    return UserActionsResponse.around(user_id, entries_json(page.entries), len(page.entries), page.next)
 
 
 lambda_handler = get_user_actions

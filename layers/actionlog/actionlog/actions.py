@@ -9,7 +9,9 @@ the write and the record cannot be separated by a crash or a lost reply.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,8 +21,8 @@ import pydantic_core
 
 from actionlog import keys, scripts
 from actionlog.codec import refuse_unstorable, utc_timestamp
-from actionlog.errors import Unprocessable, translate_store_errors
-from actionlog.models import MAX_METADATA_BYTES, ActionIn
+from actionlog.errors import BadRequest, Unprocessable, translate_store_errors
+from actionlog.models import ENTRY_ID_PATTERN, MAX_METADATA_BYTES, ActionIn
 from actionlog.observability import count
 from actionlog.ratelimit import READS, WRITES, RateLimit
 from actionlog.redis_client import RedisClient
@@ -85,9 +87,13 @@ return {1, used, reset}
 """
 _LOG = scripts.script(LOG_SCRIPT)
 
-# KEYS: the list, the user's read counter. ARGV: how many entries, the rate limit and window (ms).
-# Returns {1, used, reset, entries}, or {-1, used, reset} over the rate limit. A read the store cannot count (out of
-# memory) is answered all the same.
+# KEYS: the list, the user's read counter. ARGV: how many entries (-1: all), the rate limit and window (ms), and a
+# cursor: the id of the entry to read after ('' for the newest). Returns {1, used, reset, 1, entries}, {1, used,
+# reset, 0} when the list no longer holds the cursor's entry, or {-1, used, reset} over the rate limit. A read the
+# store cannot count (out of memory) is answered all the same.
+#
+# The cursor is found by the end of an entry's text: Actionlog writes `"id":"<id>"}` last, so an id quoted inside
+# metadata never matches. The list is at most ACTIONS_MAX_ENTRIES long, so a read is one round trip whatever it asks.
 READ_SCRIPT = """
 local limit = tonumber(ARGV[2])
 local used, reset = -1, 0
@@ -97,13 +103,28 @@ if limit > 0 then
     return {-1, used, reset}
   end
 end
-return {1, used, reset, call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)}
+local count = tonumber(ARGV[1])
+if ARGV[4] == '' then
+  return {1, used, reset, 1, call('LRANGE', KEYS[1], 0, count < 0 and -1 or count - 1)}
+end
+local entries = call('LRANGE', KEYS[1], 0, -1)
+local ending = '"id":"' .. ARGV[4] .. '"}'
+for index, entry in ipairs(entries) do
+  if string.sub(entry, -#ending) == ending then
+    local last = count < 0 and #entries or math.min(#entries, index + count)
+    return {1, used, reset, 1, {unpack(entries, index + 1, last)}}
+  end
+end
+return {1, used, reset, 0}
 """
 _READ = scripts.script(READ_SCRIPT)
 
 RECEIPTS_MAX = 100  # receipts kept per user: a client retries its newest requests, not one 100 writes ago
 RECEIPT_TTL_SECONDS = 24 * 60 * 60
 DAY_MS = 24 * 60 * 60 * 1000
+# Lambda refuses a response over 6 MB (6,291,456 bytes) as API Gateway gets it: a page keeps well inside it.
+MAX_PAGE_BYTES = 5 * 1024 * 1024
+_ID = re.compile(ENTRY_ID_PATTERN)
 _ID_BYTES = 16  # 128 random bits, as uuid4 gives
 _FINGERPRINT_LENGTH = 64  # a SHA-256 in hex
 
@@ -225,15 +246,110 @@ def _log(*, keys: list[str], args: list[Any], redis: RedisClient) -> list[Any]:
 def recent_actions(user_id: str, limit: int, *, redis: RedisClient, rate: RateLimit | None = None) -> list[str]:
     """The newest `limit` entries as stored (JSON strings), newest first; with `rate`, the request is counted
     against the user's read limit in the same round trip (429 over it)."""
-    _, used, reset_ms, *stored = _READ(
+    return _read(user_id, limit, None, rate, redis)
+
+
+class Page(NamedTuple):
+    """A page of the log: entries as stored, newest first, and the cursor of the next page (None: none)."""
+
+    entries: list[str]
+    next: str | None
+
+
+@translate_store_errors
+def read_page(
+    user_id: str,
+    limit: int,
+    *,
+    redis: RedisClient,
+    names: frozenset[str] | None = None,
+    since: datetime | None = None,
+    before: str | None = None,
+    rate: RateLimit | None = None,
+    budget: int = MAX_PAGE_BYTES,
+) -> Page:
+    """Up to `limit` entries, newest first, older than the entry `before` names (400 when the log no longer holds
+    it), with an action among `names` and a timestamp at or after `since`: one round trip whatever is asked. The page
+    is cut where its answer would pass `budget` bytes as a Lambda response carries it; `next` then says where to go
+    on. An entry without an id (the seed's) is returned but is no cursor: a page ends on an entry that has one."""
+    filtered = names is not None or since is not None
+    stored = _read(user_id, -1 if filtered else limit + 1, before, rate, redis)
+    matching = _matching(stored, names, since) if filtered else stored
+    page = _fitting(matching[:limit], budget)
+    if len(page) == len(matching):
+        return Page(page, None)
+    while page and (cursor := entry_id(page[-1])) is None:
+        page.pop()  # a page ends on an entry a next page can start after
+    return Page(page, cursor if page else None)
+
+
+def _read(user_id: str, count: int, before: str | None, rate: RateLimit | None, redis: RedisClient) -> list[str]:
+    _, used, reset_ms, *found = _READ(
         keys=[keys.actions_key(user_id), keys.user_rate_key(user_id, READS)],
-        args=[limit, *(rate.args() if rate is not None else (0, 1))],
+        args=[count, *(rate.args() if rate is not None else (0, 1)), before or ""],
         client=redis,
     )
     if rate is not None:
         rate.counted(used, reset_ms)
-    entries: list[str] = stored[0] if stored else []
+    if found[0] == 0:
+        raise BadRequest("before names an entry the log no longer holds: read again from the newest")
+    entries: list[str] = found[1]
     return entries
+
+
+def _matching(stored: list[str], names: frozenset[str] | None, since: datetime | None) -> list[str]:
+    """The stored entries with an action among `names` and a timestamp at or after `since`, parsed in one pass."""
+    try:
+        parsed = pydantic_core.from_json("[" + ",".join(stored) + "]")
+    except ValueError:  # an entry that is not JSON (another writer's): parse them one by one
+        parsed = [_parsed(text) for text in stored]
+    return [
+        text
+        for text, entry in zip(stored, parsed, strict=True)
+        if isinstance(entry, dict)
+        and (names is None or entry.get("action") in names)
+        and (since is None or _at_or_after(entry.get("timestamp"), since))
+    ]
+
+
+def _parsed(text: str) -> object:
+    try:
+        return pydantic_core.from_json(text)
+    except ValueError:
+        return None
+
+
+def _at_or_after(timestamp: object, since: datetime) -> bool:
+    if not isinstance(timestamp, str):
+        return False
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except ValueError:
+        return False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) >= since
+
+
+def entry_id(text: str) -> str | None:
+    """The id Actionlog wrote at the end of a stored entry, or None (an entry of the seed's, or another shape)."""
+    if not text.endswith('"}'):
+        return None
+    start = text.rfind('"id":"')
+    candidate = text[start + 6 : -2] if start >= 0 else ""
+    return candidate if _ID.match(candidate) else None
+
+
+def _fitting(entries: list[str], budget: int) -> list[str]:
+    """The first entries whose answer fits in `budget` bytes once a Lambda response carries it as an escaped string
+    (each quote and backslash doubled, each other character up to 12 bytes as a \\u escape pair)."""
+    if sum(map(len, entries)) * 12 < budget:
+        return entries  # even escaped at its worst it fits: no need to measure
+    fitting, used = [], 0
+    for text in entries:
+        used += len(json.dumps(text)) + 1
+        if used > budget:
+            break
+        fitting.append(text)
+    return fitting
 
 
 @translate_store_errors

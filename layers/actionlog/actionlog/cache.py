@@ -114,6 +114,22 @@ return {deleted, used, reset}
 """
 )
 
+# KEYS: the user's index, their read counter. ARGV: the rate limit and window (ms).
+# Returns {1, used, reset, {key, expiry (epoch ms, 'inf' for none), ...}, now}: the keys that have not expired, or
+# {-1, used, reset} over the rate limit. It only reads (but for the counter): expired keys are left to the next write.
+_LIST_OWN = scripts.script("""
+local limit = tonumber(ARGV[1])
+local now = now_ms()
+local used, reset = -1, 0
+if limit > 0 then
+  used, reset = count_request(KEYS[2], limit, tonumber(ARGV[2]), now, true)
+  if used > limit then
+    return {-1, used, reset}
+  end
+end
+return {1, used, reset, call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES'), now}
+""")
+
 _QUOTAS = {"keys": "USER_CACHE_MAX_KEYS", "bytes": "USER_CACHE_MAX_BYTES"}
 DAY_MS = 24 * 60 * 60 * 1000
 
@@ -268,3 +284,22 @@ def delete_own(user_id: str, name: str, *, redis: RedisClient, rate: RateLimit |
 def _run(script: Any, *, keys: list[str], args: list[Any], redis: RedisClient) -> list[Any]:
     result: list[Any] = script(keys=keys, args=args, client=redis)
     return result
+
+
+def list_own(user_id: str, *, redis: RedisClient, rate: RateLimit | None = None) -> list[tuple[str, int | None]]:
+    """The user's own cache keys that have not expired, sorted, each with its remaining TTL in seconds (None: none).
+    Bounded by the user's own keys (their index), never a scan of the keyspace."""
+    _, used, reset_ms, *found = _run(
+        _LIST_OWN,
+        keys=[keys.user_cache_index_key(user_id), keys.user_rate_key(user_id, READS)],
+        args=[*(rate.args() if rate is not None else (0, 1))],
+        redis=redis,
+    )
+    if rate is not None:
+        rate.counted(used, reset_ms)
+    scored, now = found
+    listed = []
+    for name, expiry in zip(scored[::2], scored[1::2], strict=True):
+        left = None if expiry == "inf" else -(-(int(float(expiry)) - now) // 1000)
+        listed.append((name, left))
+    return sorted(listed)

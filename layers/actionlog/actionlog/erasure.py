@@ -1,5 +1,8 @@
 """Erasing a user: every key that holds the user's data, found from the user id alone (keys.py), in one script.
 
+The rate counters stay: they hold a count, not data the user stored, and they expire at their window's end (at most
+RATE_LIMIT_WINDOW_SECONDS); deleting them would let a user reset their limit by erasing themselves between writes.
+
 The cost is bounded by the user's own data (their keys, and their own cache's entries, at most USER_CACHE_MAX_KEYS),
 never by the keyspace: no SCAN, no KEYS. Everything is in the user's hash slot, so it works the same on a cluster.
 It takes two round trips: the index of the user's cache is read, then one script deletes every key, the entries the
@@ -33,7 +36,6 @@ for _, name in ipairs(call('ZRANGE', KEYS[4], 0, -1)) do
     return {-1, used, reset}
   end
 end
-call('DEL', KEYS[6], KEYS[7])  -- the rate counters, this request's among them: not data the user stored
 local deleted = call('DEL', unpack(KEYS, 1, 5))
 for first = 8, #KEYS, 500 do
   deleted = deleted + call('DEL', unpack(KEYS, first, math.min(first + 499, #KEYS)))

@@ -81,7 +81,7 @@ def client_rate_key(client_id: str, kind: str) -> str:
 
 
 def user_keys(user_id: str) -> tuple[str, ...]:
-    """Every key that holds the user's data, but the entries of their own cache (listed in its index)."""
+    """Every key of the user but the entries of their own cache (listed in its index); the rate counters last."""
     return (
         actions_key(user_id),
         receipts_key(user_id),

@@ -22,12 +22,25 @@ MAX_BATCH_SIZE = 100
 MAX_TTL_SECONDS = 2**31 - 1
 MAX_CACHE_VALUE_BYTES = 256 * 1024
 MAX_JSON_DEPTH = 64
+ENTRY_ID_PATTERN = r"^[0-9a-f]{32}$"  # the ids Actionlog gives entries: 128 random bits in hex
 DEFAULT_READ_LIMIT = 50  # entries a read returns when it names no limit (fewer when the cap is lower)
 
 
 def _number_as_text(value: Any) -> Any:
     # The seed's clients send numeric user ids (`userId: 123`); they name the same list as "123".
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _moment_text(value: Any) -> Any:
+    # A query parameter is text: an ISO-8601 instant with a time zone is read as one; anything else stays text and
+    # is refused (400).
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return moment if moment.tzinfo is not None else value
+    return value
 
 
 def _decimal_digits(value: Any) -> Any:
@@ -96,10 +109,28 @@ class ReadQuery(Shape):
     limit: Annotated[
         Limit | None,
         Doc(
-            f"How many of the newest entries, 1 to ACTIONS_MAX_ENTRIES (more is 400); {DEFAULT_READ_LIMIT} when"
-            " absent, or ACTIONS_MAX_ENTRIES when that is lower."
+            f"How many matching entries, 1 to ACTIONS_MAX_ENTRIES (more is 400); {DEFAULT_READ_LIMIT} when absent, or"
+            " ACTIONS_MAX_ENTRIES when that is lower."
         ),
     ] = None
+    action: Annotated[
+        str | None,
+        Text(pattern=r"^[^,\x00-\x1f\x7f-\x9f]{1,100}(,[^,\x00-\x1f\x7f-\x9f]{1,100}){0,19}$"),
+        Doc("Only entries with one of these action names: up to 20, comma-separated."),
+    ] = None
+    since: Annotated[
+        datetime | None,
+        Before(_moment_text, accepts=str),
+        Doc("Only entries whose timestamp is at or after this instant: ISO-8601 with a time zone."),
+    ] = None
+    before: Annotated[
+        str | None,
+        Text(pattern=ENTRY_ID_PATTERN),
+        Doc("Only entries older than the entry with this id: the `next` of the previous page."),
+    ] = None
+
+    def names(self) -> frozenset[str] | None:
+        return frozenset(self.action.split(",")) if self.action is not None else None
 
 
 # Bodies.
@@ -156,16 +187,21 @@ class LogBatchResponse(Shape):
 
 
 class UserActionsResponse(Shape):
-    """The newest entries, newest first."""
+    """The newest matching entries, newest first, and where the next page starts."""
 
     userId: str
     actions: list[ActionEntry]
-    count: int
+    count: Annotated[int, Doc("How many entries this page holds")]
+    next: Annotated[
+        str | None, Doc("The id to pass as `before` for the next page; null when no matching entry remains")
+    ] = None
 
     @classmethod
-    def around(cls, user_id: str, entries: str, count: int) -> Encoded["UserActionsResponse"]:
-        """The answer written around `entries`, the stored entries' JSON array (codec.entries_json)."""
-        return Encoded(cls, f'{{"userId":"{user_id}","actions":{entries},"count":{count}}}')
+    def around(cls, user_id: str, entries: str, count: int, next_id: str | None) -> Encoded["UserActionsResponse"]:
+        """The answer written around `entries`, the stored entries' JSON array (codec.entries_json); an id needs no
+        escaping (ENTRY_ID_PATTERN)."""
+        after = "null" if next_id is None else f'"{next_id}"'
+        return Encoded(cls, f'{{"userId":"{user_id}","actions":{entries},"count":{count},"next":{after}}}')
 
 
 class DegradedUserActionsResponse(Shape):
@@ -174,6 +210,7 @@ class DegradedUserActionsResponse(Shape):
     userId: str
     actions: Annotated[list[ActionEntry], Length(max_length=0)] = field(factory=list)
     count: Literal[0] = 0
+    next: None = None
     degraded: Literal[True] = True
 
 
@@ -211,6 +248,19 @@ class CacheGetResponse(Shape):
     key: str
     value: Any
     ttlSeconds: int | None
+
+
+class CachedKey(Shape):
+    key: str
+    ttlSeconds: Annotated[int | None, Doc("Seconds left to live; null for a key without a TTL")]
+
+
+class UserCacheKeysResponse(Shape):
+    """The user's own cache keys, sorted, with their remaining TTLs."""
+
+    userId: str
+    keys: list[CachedKey]
+    count: int
 
 
 class CacheDeleteResponse(Shape):
