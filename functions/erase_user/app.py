@@ -1,4 +1,4 @@
-"""Erase everything a user stored: the log, their own cache, idempotency receipts (rate counters expire by themselves)."""
+"""Erase everything a user stored: the log, their own cache, idempotency receipts (rate counters expire alone)."""
 
 from actionlog import erasure
 from actionlog.auth import Access
