@@ -1,8 +1,13 @@
 """The operations the bench measures, and `python -m bench.operations PHASE PLAN RESULT`: measuring them warm.
 
 The bench process never imports the layer: bench.__main__.run_worker starts this one with the layer's source on
-PYTHONPATH and the template's environment. It imports each handler once, as a warm container does, calls it with
-Lambda's own context, and pickles what it measured to RESULT; its stdout is the handlers' log.
+PYTHONPATH and the template's environment (rate limits, quotas and retention at their defaults included). It imports
+each handler once, as a warm container does, calls it with Lambda's own context, and pickles what it measured to
+RESULT; its stdout is the handlers' log.
+
+The calls are spread over many users (and backend clients, on /cache), a new one every so many calls, so that no
+user passes a rate limit however fast the calls come; a handler's floors write to the same users. An answer that is
+not a success, a 429 included, stops the bench.
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ from dev.template import REPO_ROOT, Function, load_template
 type Event = dict[str, Any]
 type Call = Callable[[], object]
 SEED = "seed's log one (LPUSH; LTRIM)"
+# What turns the rate limits and the retention off, for what they cost measured against the defaults.
+LIMITS_OFF = {"RATE_LIMIT_WRITES": "0", "RATE_LIMIT_READS": "0", "USER_DATA_RETENTION_DAYS": "0"}
+LIMITS_MEASURED = ("log one", "read 50")
+MAX_BLOCK_CALLS, CALIBRATION_CALLS, ROUND_TRIP_SAMPLES = 500, 5, 5
 
 
 class Plan(NamedTuple):
@@ -56,15 +65,45 @@ class Operation:
     setup: floors.Floor | None = None  # put in place once before the operation is measured
     prepare: floors.Floor | None = None  # put back before every call, off the clock: the call uses it up
     adjust: Callable[[Event], Event] | None = None
+    # On a limited route, whether the request is counted in a round trip of its own (the rate count, an EVALSHA)
+    # before the operation, rather than in the operation's own script.
+    counted_apart: bool = False
+    spare_round_trips: int = 0  # allowed beyond the floor's and the rate count's
 
-    def event(self) -> Event:
+    def event(self, subject: str = floors.USER) -> Event:
+        """The event from events/ (through `adjust`), about user `subject` and from backend client `subject`."""
         event: Event = json.loads((REPO_ROOT / "events" / f"{self.function}.json").read_text())
-        return self.adjust(event) if self.adjust else event
+        return about(self.adjust(event) if self.adjust else event, subject)
 
-    def fixtures(self, redis: Redis) -> None:
+    def fixtures(self, redis: Redis, user: str = floors.USER) -> None:
         for fixture in (self.setup, self.prepare):
             if fixture is not None:
-                fixture(redis)
+                fixture(redis, user)
+
+    def round_trips_allowed(self, limited: bool) -> int:
+        """The floor's round trips (the same Redis work in raw redis-py), one more when the route is `limited` (its
+        answers say where the caller stands) and counts the request apart, and the operation's spare ones."""
+        return self.floor.round_trips + (limited and self.counted_apart) + self.spare_round_trips
+
+
+def about(event: Event, subject: str) -> Event:
+    """`event` about user `subject` (its path and its token's user) and from backend client `subject` (its token's
+    client_id): what a rate limit counts. The nested parts it changes are copies; the body is shared."""
+    if subject == floors.USER:
+        return event
+    changed, path = dict(event), event.get("pathParameters") or {}
+    if "userId" in path:
+        changed["pathParameters"] = {**path, "userId": subject}
+        changed["rawPath"] = event["rawPath"].replace(f"/users/{floors.USER}", f"/users/{subject}", 1)
+    context = event["requestContext"]
+    jwt = (context.get("authorizer") or {}).get("jwt")
+    if jwt is not None:
+        claims = {**jwt["claims"], "client_id": subject} | ({"sub": subject} if "userId" in path else {})
+        changed["requestContext"] = {
+            **context,
+            "authorizer": {**context["authorizer"], "jwt": {**jwt, "claims": claims}},
+        }
+    return changed
 
 
 def read_50_event(event: Event) -> Event:
@@ -84,11 +123,16 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("log one", "log_action", FLOORS["log_one"]),
     Operation("log batch of 100", "log_batch_actions", FLOORS["log_batch"], adjust=batch_of_100_event),
     Operation("read 50", "get_user_actions", FLOORS["read_50"], setup=FLOORS["full_list"], adjust=read_50_event),
-    Operation("clear", "clear_user_actions", FLOORS["clear"], prepare=FLOORS["full_list"]),
-    Operation("cache set", "cache_set", FLOORS["cache_set"]),
-    Operation("cache get", "cache_get", FLOORS["cache_get"], setup=FLOORS["cache_set"]),
-    Operation("cache delete", "cache_delete", FLOORS["cache_delete"], prepare=FLOORS["cache_set"]),
-    Operation("health", "health_check", FLOORS["health"]),
+    Operation("count", "count_user_actions", FLOORS["count"], setup=FLOORS["full_list"], counted_apart=True),
+    Operation("clear", "clear_user_actions", FLOORS["clear"], prepare=FLOORS["full_list"], counted_apart=True),
+    Operation("erase user", "erase_user", FLOORS["erase_user"], prepare=FLOORS["user_data"]),
+    Operation("cache set", "cache_set", FLOORS["cache_set"], counted_apart=True),
+    Operation("cache get", "cache_get", FLOORS["cache_get"], setup=FLOORS["cache_set"], counted_apart=True),
+    Operation("cache delete", "cache_delete", FLOORS["cache_delete"], prepare=FLOORS["cache_set"], counted_apart=True),
+    Operation("user cache set", "user_cache_set", FLOORS["user_cache_set"]),
+    Operation("user cache get", "user_cache_get", FLOORS["user_cache_get"], setup=FLOORS["user_cache_set"]),
+    Operation("user cache delete", "user_cache_delete", FLOORS["user_cache_delete"], prepare=FLOORS["user_cache_set"]),
+    Operation("health", "health_check", FLOORS["health"], spare_round_trips=1),
     Operation("health info", "health_info", FLOORS["health_info"]),
 )
 
@@ -142,33 +186,106 @@ def run(call: Call, calls: int, prepare: Call | None = None) -> float:
     return total / calls / 1e9
 
 
-def side_by_side(*contenders: Call, rounds: int, block_seconds: float, prepare: Call | None = None) -> SideBySide:
+def side_by_side(
+    *contenders: Call, rounds: int, block_seconds: float, prepare: Call | None = None, enter: Sequence[Call] = ()
+) -> SideBySide:
     """A subject and its floors in blocks of calls back to back in every round, in rotating order (none always
-    runs after another's cache misses or GC debt); a block lasts about `block_seconds`, to average out the clock."""
-    calls = max(1, min(500, round(block_seconds / max(run(contenders[0], 5, prepare), 1e-6))))
+    runs after another's cache misses or GC debt); a block lasts about `block_seconds`, to average out the clock.
+    `enter`, when given, has a call for each contender, made before each of its blocks, off the clock: what it runs
+    under (the layer's settings)."""
+
+    def block(index: int, calls: int) -> float:
+        if enter:
+            enter[index]()
+        return run(contenders[index], calls, prepare)
+
+    calls = max(1, min(MAX_BLOCK_CALLS, round(block_seconds / max(block(0, CALIBRATION_CALLS), 1e-6))))
     times: list[list[float]] = [[] for _ in contenders]
     for round_number in range(rounds):
         for offset in range(len(contenders)):
             index = (round_number + offset) % len(contenders)
-            times[index].append(run(contenders[index], calls, prepare))
+            times[index].append(block(index, calls))
     medians = [statistics.median(each) * 1e6 for each in times]
     ratios = [[s / f for s, f in zip(times[0], other, strict=True)] for other in times[1:]]
     second = (medians[2], statistics.median(ratios[1])) if len(contenders) > 2 else ()
     return SideBySide(medians[0], medians[1], statistics.median(ratios[0]), quartiles(ratios[0]), *second)
 
 
-def ready(op: Operation, redis: Redis) -> tuple[Call, Call | None]:
-    """The operation's handler call with its state in place, and what must be put back before each further call.
+class Subjects:
+    """Who a run of calls is about: users (and backend clients) `prefix`-0, -1, ..., each the subject of
+    `per_subject` calls in turn, so that none passes a rate limit of `per_subject` however fast the calls come.
+    A handler and its floors take their calls from the same subjects: the floors write to the same users."""
 
-    The first call is checked to succeed (a 4xx would time the wrong path), and opens the handler's connection.
-    """
-    op.fixtures(redis)
-    prepare = None if op.prepare is None else functools.partial(op.prepare, redis)
+    def __init__(self, prefix: str, calls: int, per_subject: int) -> None:
+        self.names = [f"{prefix}-{index}" for index in range(-(-calls // per_subject))]
+        self._per_subject = per_subject
+        self._taken = 0
+
+    def upcoming(self) -> int:
+        """The index of the next call's subject."""
+        return self._taken // self._per_subject
+
+    def take(self) -> int:
+        """The index of this call's subject."""
+        index = self.upcoming()
+        if index >= len(self.names):
+            raise RuntimeError(f"more calls than {len(self.names)} subjects of {self._per_subject} calls each")
+        self._taken += 1
+        return index
+
+
+def calls_per_subject() -> int:
+    """The calls one subject may take: the smallest rate limit in force, from the function's environment (the
+    template's defaults) as the layer reads it."""
+    from actionlog.settings import get_settings  # the worker's, never the bench process's
+
+    settings = get_settings()
+    limits = [limit for limit in (settings.rate_limit_writes, settings.rate_limit_reads) if limit > 0]
+    return min(limits, default=sys.maxsize)
+
+
+def warm_calls(plan: Plan, contenders: int) -> int:
+    """The most calls an operation's subjects serve in the warm phase, whatever their speed: the first call, the
+    warm-up, the timed blocks (at most MAX_BLOCK_CALLS each) and the round trips counted."""
+    timed = CALIBRATION_CALLS + plan.warm_rounds * contenders * MAX_BLOCK_CALLS
+    return 1 + contenders * plan.warm_up_calls + timed + 2 * ROUND_TRIP_SAMPLES
+
+
+class Ready(NamedTuple):
+    call: Call  # the handler, called with the next subject's event; it raises on an answer that is not a success
+    prepare: Call | None  # puts back the state the next call uses up, off the clock
+    limited: bool  # its answers carry RateLimit-* headers: the route counts its callers' requests
+
+
+def ready(op: Operation, redis: Redis, subjects: Subjects) -> Ready:
+    """The operation's handler call with its state in place for every subject, and what must be put back before
+    each further call. The first call is made, which opens the handler's connection."""
+    names, setup, put_back = subjects.names, op.setup, op.prepare
+    if setup is not None:
+        for name in names:
+            setup(redis, name)
     handler = importlib.import_module(f"functions.{op.function}.app").lambda_handler
-    call = functools.partial(handler, op.event(), lambda_context(f"actionlog-{op.function}"))
-    if not succeeded(response := call()):
-        raise RuntimeError(f"{op.name}: the handler answered {response['statusCode']}: {response.get('body')}")
-    return call, prepare
+    context = lambda_context(f"actionlog-{op.function}")
+    events = [op.event(name) for name in names]
+
+    def call() -> dict[str, Any]:
+        response: dict[str, Any] = handler(events[subjects.take()], context)
+        if not succeeded(response):  # a 429 or any other refusal would time the wrong path
+            raise RuntimeError(f"{op.name}: the handler answered {response['statusCode']}: {response.get('body')}")
+        return response
+
+    prepare = None if put_back is None else lambda: put_back(redis, names[subjects.upcoming()])
+    if prepare is not None:
+        prepare()
+    first = call()
+    return Ready(call, prepare, "RateLimit-Limit" in first["headers"])
+
+
+def floor_call(op: Operation, redis: Redis, subjects: Subjects) -> Call:
+    """The operation's floor on `redis`, about the next subject, as its handler's call is."""
+    commands = [op.floor.commands(name) for name in subjects.names]
+    one_by_one = op.floor.one_by_one
+    return lambda: floors.send(redis, commands[subjects.take()], one_by_one)
 
 
 class RoundTripCounter:
@@ -218,31 +335,72 @@ class Warm(NamedTuple):
     operations: dict[str, SideBySide]  # the handler, its plain redis-py floor, and the layer-configured one
     seed: SideBySide  # subject: the seed's two round trips; floor: our one MULTI
     round_trips: dict[str, tuple[int, int]]  # handler's and floor's, the most any of five warm calls took
+    round_trips_allowed: dict[str, int]  # the handler's (Operation.round_trips_allowed)
+    limits: dict[str, SideBySide]  # subject: the handler as deployed; floor: with LIMITS_OFF (LIMITS_MEASURED)
 
 
 def warm(plan: Plan, redis: Redis, plain: Redis) -> Warm:
-    """Each handler timed next to its floors, then the seed's write next to ours; then the round trips of each."""
+    """Each handler timed next to its floors, then the seed's write next to ours; then the round trips of each;
+    then what the rate limits and the retention cost the handlers of LIMITS_MEASURED."""
     timing: dict[str, Any] = {"rounds": plan.warm_rounds, "block_seconds": plan.warm_block_seconds}
+    per_subject = calls_per_subject()
     operations, calls = {}, {}
     for op in OPERATIONS:
-        calls[op.name] = subject, prepare = ready(op, redis)
-        floor, layer_floor = functools.partial(op.floor, plain), functools.partial(op.floor, redis)
+        subjects = Subjects(op.function, warm_calls(plan, 3), per_subject)
+        subject, prepare, limited = ready(op, redis, subjects)
+        floor, layer_floor = floor_call(op, plain, subjects), floor_call(op, redis, subjects)
         for call in (subject, floor, layer_floor):
             run(call, plan.warm_up_calls, prepare)
         operations[op.name] = side_by_side(subject, floor, layer_floor, prepare=prepare, **timing)
+        calls[op.name] = subject, layer_floor, prepare, limited
     seed, ours = (functools.partial(FLOORS[name], redis) for name in ("seed_log_one", "log_one"))
     for call in (seed, ours):
         run(call, plan.warm_up_calls)
     seed_timing = side_by_side(seed, ours, **timing)
-    round_trips = {}
+    round_trips, allowed = {}, {}
     with counting_round_trips() as counter:
         for op in OPERATIONS:
-            (handler, prepare), floor = calls[op.name], functools.partial(op.floor, redis)
-            op.fixtures(redis)  # as ready() left them: the timed calls used some up
-            samples = [(counter.count(handler, prepare), counter.count(floor, prepare)) for _ in range(5)]
+            handler, floor, prepare, limited = calls[op.name]
+            samples = [
+                (counter.count(handler, prepare), counter.count(floor, prepare)) for _ in range(ROUND_TRIP_SAMPLES)
+            ]
             round_trips[op.name] = max(h for h, _ in samples), max(f for _, f in samples)
+            allowed[op.name] = op.round_trips_allowed(limited)
         round_trips[SEED] = counter.count(seed), counter.count(ours)
-    return Warm(operations, seed_timing, round_trips)
+    limits = {name: limits_on_and_off(operation(name), plan, redis, per_subject) for name in LIMITS_MEASURED}
+    return Warm(operations, seed_timing, round_trips, allowed, limits)
+
+
+def limits_on_and_off(op: Operation, plan: Plan, redis: Redis, per_subject: int) -> SideBySide:
+    """The handler with the rate limits and retention as deployed against the same handler with them off
+    (LIMITS_OFF), in blocks of the same rounds on the same users; the layer reads its settings again at each
+    switch, off the clock."""
+    from actionlog.settings import get_settings  # the worker's, never the bench process's
+
+    def under(environment: dict[str, str]) -> Call:
+        def switch() -> None:
+            os.environ.update(environment)
+            get_settings.cache_clear()
+            get_settings()
+
+        return switch
+
+    on, off = under({name: os.environ[name] for name in LIMITS_OFF}), under(LIMITS_OFF)
+    subject, prepare, _ = ready(op, redis, Subjects(f"{op.function}-limits", warm_calls(plan, 2), per_subject))
+    try:
+        for switch in (on, off):
+            switch()
+            run(subject, plan.warm_up_calls, prepare)
+        return side_by_side(
+            subject,
+            subject,
+            rounds=plan.warm_rounds,
+            block_seconds=plan.warm_block_seconds,
+            prepare=prepare,
+            enter=(on, off),
+        )
+    finally:
+        on()
 
 
 class Memory(NamedTuple):
@@ -253,7 +411,8 @@ class Memory(NamedTuple):
 def memory(plan: Plan, redis: Redis, plain: Redis) -> Memory:
     """Every handler in one process (a superset of any one function's container), called in turn. The peak is the
     kernel's VmHWM: getrusage's ru_maxrss would carry over the forking bench process's own peak."""
-    prepared = [ready(op, redis) for op in OPERATIONS]
+    per_subject, calls = calls_per_subject(), 1 + -(-plan.memory_calls // len(OPERATIONS))
+    prepared = [ready(op, redis, Subjects(op.function, calls, per_subject))[:2] for op in OPERATIONS]
     after_first_call = status_mib("VmRSS")
     for call, prepare in itertools.islice(itertools.cycle(prepared), plan.memory_calls):
         run(call, 1, prepare)

@@ -11,8 +11,10 @@ from redis import Redis
 from bench import floors
 from bench.__main__ import QUICK, run_worker
 from bench.operations import (
+    OPERATIONS,
     SEED,
     RoundTripCounter,
+    Subjects,
     counting_round_trips,
     operation,
     side_by_side,
@@ -29,12 +31,62 @@ def bench_server() -> Iterator[RedisServer]:
 
 
 @pytest.mark.redis_server
-def test_every_handler_takes_one_round_trip_and_the_seeds_write_two(bench_server: RedisServer) -> None:
-    counted = run_worker("warm", QUICK, bench_server.url).round_trips
+def test_every_handler_takes_the_round_trips_allowed_and_the_seeds_write_two(bench_server: RedisServer) -> None:
+    # Given the template's defaults: rate limits, quotas and retention on
+    warm = run_worker("warm", QUICK, bench_server.url)
 
-    assert counted["log one"] == (1, 1)
-    assert counted["read 50"][0] == 1
+    counted, allowed = warm.round_trips, warm.round_trips_allowed
+    assert {name: counted[name][0] for name in allowed if counted[name][0] > allowed[name]} == {}
+    assert (counted["log one"], allowed["log one"]) == ((1, 1), 1)
+    assert (counted["read 50"][0], allowed["read 50"]) == (1, 1)
+    assert (counted["count"], allowed["count"]) == ((2, 1), 2)  # the rate count apart, then LLEN
     assert counted[SEED] == (2, 1)
+    assert set(warm.limits) == {"log one", "read 50"}
+
+
+def test_a_route_counting_its_requests_apart_is_allowed_one_round_trip_more_than_its_floor() -> None:
+    allowed = {op.name: op.round_trips_allowed(limited=True) for op in OPERATIONS}
+
+    assert allowed == {
+        "log one": 1,
+        "log batch of 100": 1,
+        "read 50": 1,
+        "count": 2,
+        "clear": 2,
+        "erase user": 2,  # ZRANGE, then the erasing script, which counts
+        "cache set": 2,
+        "cache get": 2,
+        "cache delete": 2,
+        "user cache set": 1,
+        "user cache get": 1,
+        "user cache delete": 1,
+        "health": 2,
+        "health info": 1,
+    }
+    assert operation("count").round_trips_allowed(limited=False) == 1
+
+
+def test_subjects_change_after_so_many_calls_and_refuse_a_call_past_the_last() -> None:
+    subjects = Subjects("user", calls=5, per_subject=2)
+
+    taken = [subjects.take() for _ in range(6)]
+
+    assert subjects.names == ["user-0", "user-1", "user-2"]
+    assert taken == [0, 0, 1, 1, 2, 2]
+    with pytest.raises(RuntimeError):
+        subjects.take()
+
+
+def test_an_event_about_another_subject_names_it_in_its_path_and_its_token() -> None:
+    event = operation("user cache get").event("bench-7")
+
+    claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+    assert (event["pathParameters"], event["rawPath"]) == (
+        {"userId": "bench-7", "key": "prefs"},
+        "/users/bench-7/cache/prefs",
+    )
+    assert (claims["sub"], claims["client_id"]) == ("bench-7", "bench-7")
+    assert operation("user cache get").event()["pathParameters"]["userId"] == "123"  # the file's, unchanged
 
 
 @pytest.mark.redis_server

@@ -22,7 +22,9 @@ def made_up(
 ) -> Results:
     """A run that meets every target, but for what the arguments change."""
     operations = {op.name: WITHIN for op in OPERATIONS} | {"log one": log_one}
-    warm = Warm(operations, WITHIN, {op.name: (1, 1) for op in OPERATIONS} | {SEED: (2, 1)})
+    round_trips = {op.name: (1, 1) for op in OPERATIONS} | {SEED: (2, 1)}
+    limits = {"log one": SideBySide(152.0, 150.0, 1.01, (0.98, 1.04))}
+    warm = Warm(operations, WITHIN, round_trips, {op.name: 1 for op in OPERATIONS}, limits)
     ratios = {op.function: COLD_WITHIN for op in OPERATIONS} | (cold or {})
     cold_starts = [
         ColdResult(op.name, op.function, (260.0, 240.0), (200.0, 180.0), *ratios[op.function], 12) for op in OPERATIONS
@@ -89,6 +91,16 @@ def test_the_cold_start_target_is_its_worst_functions_and_names_it() -> None:
     assert "| health_check | health | 260 | 240 | 200 | 180 | 1.32x (1.14 to 1.52) | pass |" in results.render()
 
 
+def test_a_handler_over_its_allowed_round_trips_fails_and_names_it() -> None:
+    results = made_up()
+    results.warm.round_trips["count"] = (3, 1)
+    results.warm.round_trips_allowed["count"] = 2
+
+    trips = next(target for target in results.targets() if target.name.startswith("round trips"))
+
+    assert (trips.measured, trips.verdict) == ("count: 3 of 2", Verdict.FAIL)
+
+
 def test_a_target_not_measured_leaves_the_run_undecided(tmp_path: Path) -> None:
     results = made_up(layer_mib="skipped by --quick")
 
@@ -138,7 +150,8 @@ def test_the_report_shows_each_verdict_and_the_exit_status() -> None:
     report = results.render()
 
     assert "| warm log one ≤ 2.0x plain redis-py | 3.00x (2.90 to 3.10) | 2.95 to 3.05 | **FAIL** |" in report
-    assert "| round trips: 1 per operation, health ≤ 2 | every operation 1 |  | pass |" in report
+    assert "| round trips ≤ the floor's, + 1 for a rate count apart | every operation within, 1 |  | pass |" in report
+    assert "| log one | 152 | 150 | 1.01x (0.98 to 1.04) |" in report
     assert "| layer ≤ 25 MB unzipped, as deployed | skipped by --quick |  | not measured |" in report
     assert "5 pass, 1 **FAIL**, 1 not measured: exit status 1." in report
     assert "issue" not in report.lower()
