@@ -8,7 +8,7 @@ from pydantic_core import SchemaValidator, ValidationError
 
 from actionlog import actions
 from actionlog.actions import WriteKey
-from actionlog.errors import StoreUnavailable, Unprocessable
+from actionlog.errors import StoreUnavailable, Unprocessable, excerpt
 from actionlog.models import ActionIn, BatchIn, SeedUserId
 from actionlog.observability import logger
 from actionlog.redis_client import RedisClient, report_failure
@@ -66,7 +66,10 @@ def _parse(record: SQSRecord) -> ActionMessage | BatchMessage:
         message: ActionMessage | BatchMessage = _messages().validate_json(record.body)
         return message
     except ValidationError as error:
-        # Field locations and error types only: a message body may carry anything.
-        problems = [{"location": ".".join(map(str, e["loc"])), "type": e["type"]} for e in error.errors()]
+        # Field locations (an excerpt of each: a producer may send any key) and error types only.
+        problems = [
+            {"location": ".".join(map(excerpt, e["loc"])), "type": e["type"]}
+            for e in error.errors(include_url=False, include_input=False, include_context=False)
+        ]
         logger.warning("Invalid message", extra={"messageId": record.message_id, "problems": problems[:10]})
         raise Unprocessable(f"message {record.message_id} is not a valid action or batch") from None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple
 import pydantic_core
 
 from actionlog.auth import Access, authorize
-from actionlog.errors import BadRequest, NotFound, Unprocessable
+from actionlog.errors import BadRequest, NotFound, Unprocessable, excerpt
 from actionlog.http import Answer, Fallback, HttpEndpoint, admit, attempt, validated_body
 from actionlog.models import DEFAULT_READ_LIMIT, MAX_BATCH_SIZE, ActionIn, ActionName, Metadata, SeedUserId
 from actionlog.schema import Encoded, Length, Number, Shape
@@ -23,8 +23,6 @@ from actionlog.settings import get_settings
 
 if TYPE_CHECKING:
     from actionlog.documented import Documented
-
-_MAX_ECHO = 64  # characters of a caller's method name an error message repeats
 
 
 class Method(NamedTuple):
@@ -102,8 +100,7 @@ class ServerpodEndpoint(HttpEndpoint):
                 raise BadRequest(f'name the {self.name} method in the path or in a "method" field')
         method = self.methods.get(name)
         if method is None:
-            shown = name if len(name) <= _MAX_ECHO else name[:_MAX_ECHO] + "…"
-            raise NotFound(f"{self.name} has no method {shown!r}; it has {', '.join(self.methods)}")
+            raise NotFound(f"{self.name} has no method {excerpt(name)!r}; it has {', '.join(self.methods)}")
         return method
 
 
