@@ -34,7 +34,7 @@ def refuse_unstorable(encoded: Sequence[bytes], values: Sequence[Any] = ()) -> N
 
     pydantic-core's parser takes into an `Any` what not every reader takes back: NaN, Infinity and numbers that
     overflow a double (as infinity), which would be stored as text no JSON parser reads; integers beyond
-    MAX_SAFE_INTEGER, which JavaScript and Dart on the web read as another number; and any nesting up to 200
+    ±MAX_SAFE_INTEGER, which JavaScript and Dart on the web would read as another number; and any nesting up to 200
     levels, where Actionlog stores at most MAX_JSON_DEPTH. All are refused like the parser's own refusals.
 
     Only the encodings are read (`values` is not needed): each test is a search of the bytes in C, and the text
@@ -44,7 +44,7 @@ def refuse_unstorable(encoded: Sequence[bytes], values: Sequence[Any] = ()) -> N
     joined = b"\n".join(encoded)
     deep = joined.count(b"[") + joined.count(b"{") > MAX_JSON_DEPTH
     odd_numbers = b"NaN" in joined or b"Infinity" in joined
-    long_numbers = _LONG_DIGITS.search(joined) is not None
+    long_numbers = _LONG_DIGITS in joined.translate(_DIGITS_AS_ZERO)
     if not (deep or odd_numbers or long_numbers):
         return
     structure = _outside_strings(joined)
@@ -52,8 +52,8 @@ def refuse_unstorable(encoded: Sequence[bytes], values: Sequence[Any] = ()) -> N
         raise BadRequest("request body is not valid JSON: NaN, Infinity or a number beyond a double's range")
     if long_numbers and _UNSAFE_INTEGER.search(structure):
         raise BadRequest(
-            f"request body holds an integer beyond ±{MAX_SAFE_INTEGER}, which JSON readers such as JavaScript's"
-            " cannot take back exactly: send it as a string"
+            f"request body holds an integer beyond ±{MAX_SAFE_INTEGER} (2^53 - 1), which JSON readers such as"
+            " JavaScript's take back as another number: send it as a string"
         )
     if deep and _WITHIN_DEPTH.fullmatch(structure.translate(_BRACKETS, _NOT_BRACKETS)) is None:
         raise BadRequest(f"request body is not JSON to store: nested deeper than {MAX_JSON_DEPTH} levels")
@@ -91,12 +91,15 @@ def _nested_at_most(levels: int) -> bytes:
     return pattern
 
 
-# JavaScript's Number.MAX_SAFE_INTEGER: the largest n such that n and n + 1 are both doubles. Beyond it a JavaScript
-# or Dart-on-the-web reader gets another number (and a Dart VM reader a double): such integers are refused.
+# JavaScript's Number.MAX_SAFE_INTEGER: the largest n such that n and n + 1 are both doubles. An integer beyond it is
+# read by JavaScript or Dart on the web as another integer (and by a Dart VM beyond 2^63 as a double): refused. A
+# number written with a fraction or an exponent is a double already, and every reader takes it back as one.
 MAX_SAFE_INTEGER = 2**53 - 1
-# A run of digits that could be an unsafe integer: the cheap test before the text outside strings is made.
-_LONG_DIGITS = re.compile(rb"\d{%d}" % len(str(MAX_SAFE_INTEGER)))
-# An integer token (neither a fraction's nor an exponent's digits) above MAX_SAFE_INTEGER, with or without its sign.
+# A run of digits that could be an unsafe number: the cheap test before the text outside strings is made (a search
+# for a run of zeros once every digit is one: a substring search, ten times as fast as a regex's `\d{16}`).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * len(str(MAX_SAFE_INTEGER))
+# An integer token above MAX_SAFE_INTEGER, with or without its sign: digits neither of a fraction nor of an exponent.
 _UNSAFE_INTEGER = re.compile(rb"(?<![\d.eE+\-])-?(?:%b)(?![\d.eE])" % _greater_than(MAX_SAFE_INTEGER))
 _WITHIN_DEPTH = re.compile(_nested_at_most(MAX_JSON_DEPTH))
 _BRACKETS = bytes.maketrans(b"{}", b"[]")
