@@ -17,8 +17,16 @@ import pydantic_core
 from actionlog.auth import Access, authorize
 from actionlog.errors import BadRequest, NotFound, Unprocessable, excerpt
 from actionlog.http import Answer, Fallback, HttpEndpoint, admit, attempt, validated_body
-from actionlog.models import DEFAULT_READ_LIMIT, MAX_BATCH_SIZE, ActionIn, ActionName, Metadata, SeedUserId
-from actionlog.schema import Encoded, Length, Number, Shape
+from actionlog.models import (
+    DEFAULT_READ_LIMIT,
+    MAX_BATCH_SIZE,
+    ActionIn,
+    ActionName,
+    Metadata,
+    SeedUserId,
+    whole_number_as_int,
+)
+from actionlog.schema import Before, Encoded, Length, Number, Shape
 from actionlog.settings import get_settings
 
 if TYPE_CHECKING:
@@ -128,7 +136,7 @@ class LogActionArgs(UserArgs):
 
 
 class GetUserActionsArgs(UserArgs):
-    limit: Annotated[int, Number(ge=1)] = DEFAULT_READ_LIMIT
+    limit: Annotated[int, Number(ge=1), Before(whole_number_as_int)] = DEFAULT_READ_LIMIT
 
 
 class LogBatchActionsArgs(UserArgs):
