@@ -267,3 +267,55 @@ def test_a_flood_of_health_calls_writes_to_redis_once_per_interval(
 
     assert answers == ["ok"] * 50
     assert "cmdstat_set" not in real_redis.info("commandstats")
+
+
+# The document says exactly what the server accepts; a message never says an integer is not an integer.
+
+READ = load_event("get_user_actions.json")
+
+
+@pytest.mark.usefixtures("unreachable_redis")
+@pytest.mark.parametrize(
+    ("limit", "said"),
+    [
+        ("552799954773721", "between 1 and 100"),
+        ("9" * 5000, "between 1 and"),
+        ("-1", "greater than or equal to 1"),
+        ("0", "greater than or equal to 1"),
+    ],
+)
+def test_an_integer_limit_out_of_range_is_refused_as_out_of_range_not_as_no_integer(limit: str, said: str) -> None:
+    response = invoke("get_user_actions", {**READ, "queryStringParameters": {"limit": limit}})
+
+    assert response["statusCode"] == 400
+    assert said in response["json"]["message"]
+    assert "valid integer" not in response["json"]["message"]
+    assert len(response["body"]) < 500
+
+
+@pytest.mark.parametrize("ttl", ["3790.0", "3.79e3", "3790"])
+def test_a_ttl_written_as_a_whole_float_is_the_integer_it_is(fake_server: redis.Redis, ttl: str) -> None:
+    response = invoke("cache_set", with_body(PUT, '{"value": 1, "ttlSeconds": ' + ttl + "}"))
+
+    assert (response["statusCode"], response["json"]["ttlSeconds"]) == (200, 3790)
+    assert 3780 < fake_server.ttl("session:abc123") <= 3790
+
+
+@pytest.mark.usefixtures("unreachable_redis")
+@pytest.mark.parametrize("ttl", [3790.5, "3790", True])
+def test_a_ttl_that_is_no_integer_is_still_refused(ttl: Any) -> None:
+    assert invoke("cache_set", with_body(PUT, {"value": 1, "ttlSeconds": ttl}))["statusCode"] == 422
+
+
+def test_a_serverpod_limit_written_as_a_whole_float_is_the_integer_it_is(fake_server: redis.Redis) -> None:
+    response = serverpod({"userId": "123", "limit": 10.0}, method="getUserActions")
+
+    assert (response["statusCode"], response["json"]) == (200, [])
+
+
+@pytest.mark.usefixtures("unreachable_redis")
+def test_a_serverpod_method_path_refuses_another_methods_arguments() -> None:
+    response = serverpod({"userId": "123", "action": "login"}, method="logBatchActions")
+
+    assert response["statusCode"] == 400
+    assert "actions" in response["json"]["message"]
