@@ -116,7 +116,10 @@ def measure_all(plan: Plan, server: ThrowawayRedisServer, workdir: Path) -> Resu
     warm = step("warm", lambda: run_worker("warm", plan, server.url))
     cold_starts = step("cold starts", lambda: cold.measure(layout, server.url, workdir, plan))
     memory = step("memory", lambda: run_worker("memory", plan, server.url))
-    return Results(plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer)
+    worst = step("worst bodies", lambda: run_worker("bodies", plan, server.url))
+    return Results(
+        plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer, worst
+    )
 
 
 def run(plan: Plan) -> Results:

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 from redis import Redis
 from redis.connection import AbstractConnection as Connection
 
-from bench import floors
+from bench import bodies, floors
 from bench.floors import FLOORS
 from dev.lambda_environment import lambda_context
 from dev.template import REPO_ROOT, Function, load_template
@@ -424,7 +424,12 @@ def status_mib(field: str) -> float:
     return next(int(line.split()[1]) / 1024 for line in status if line.startswith(f"{field}:"))  # in kB
 
 
-PHASES = {"warm": warm, "memory": memory}
+def worst_bodies(plan: Plan, redis: Redis, plain: Redis) -> bodies.Bodies:
+    """The worst bodies (bench.bodies), a few rounds each: the slowest takes a fifth of a second a call."""
+    return bodies.measure(min(plan.warm_rounds, bodies.ROUNDS), redis)
+
+
+PHASES = {"warm": warm, "memory": memory, "bodies": worst_bodies}
 
 
 def main(phase: str, plan: str, result: str) -> None:

@@ -5,14 +5,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from bench.bodies import INGEST_TIMEOUT_SECONDS, LAMBDA_CPU_SHARE_FACTOR, Bodies
 from bench.cold import ColdResult
 from bench.operations import SEED, Memory, Plan, SideBySide, Warm, operation
 
 # Handlers against plain redis-py doing the same Redis work, as ratios of their times; then counts and sizes.
 WARM_RATIO_TARGETS = {"log one": 2.0, "read 50": 2.0, "log batch of 100": 3.0}
 COLD_RATIO_TARGET, PEAK_RSS_TARGET_MIB, LAYER_TARGET_MIB = 1.5, 64, 25
+# A worst body costs about what reading it costs: at most this many times pydantic-core's parse of its bytes, or
+# under WORST_BODY_FLOOR_MS (a body whose parse is nearly free, one long string). Ten worst SQS messages, at a 256 MB
+# function's share of a CPU, end within this part of the function's timeout.
+WORST_BODY_RATIO_TARGET, WORST_BODY_FLOOR_MS, SQS_TIMEOUT_SHARE_TARGET = 4.0, 20.0, 0.5
 
 # A median's interval, as a box plot's notches draw it (McGill, Tukey and Larsen, 1978): the median plus or minus
 # 1.57 times the middle half's width over the square root of the rounds, about 95% for two medians to differ.
@@ -73,6 +78,10 @@ class Target(NamedTuple):
     verdict: Verdict
 
 
+def within_reading(body: Any) -> bool:
+    return bool(body.handler_ms < WORST_BODY_FLOOR_MS or body.ratio <= WORST_BODY_RATIO_TARGET)
+
+
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], align: str) -> str:
     """A Markdown table; `align` has an "l" or "r" for each column."""
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
@@ -104,6 +113,7 @@ class Results(NamedTuple):
     cold_layout: str
     memory: Memory
     layer_mib: float | str  # str: why it was not measured
+    bodies: Bodies | None = None  # the worst bodies (bench.bodies); None in results made before they were measured
 
     def render(self) -> str:
         minutes, seconds = divmod(round(self.elapsed_seconds), 60)
@@ -111,7 +121,8 @@ class Results(NamedTuple):
         header = f"# Actionlog benchmarks\n\n`python -m bench`, {self.plan.name} run, {self.facts['date']}, "
         header += f"{minutes} min {seconds} s. Every figure is a median; how each is measured: docs/performance.md."
         sections = [header, table(["machine", ""], machine, "ll"), self.targets_section()]
-        return "\n\n".join([*sections, self.warm_section(), self.limits_section(), self.cold_section()]) + "\n"
+        worst = [self.bodies_section()] if self.bodies is not None else []
+        return "\n\n".join([*sections, self.warm_section(), self.limits_section(), self.cold_section(), *worst]) + "\n"
 
     def targets(self) -> list[Target]:
         """Each target with what was measured and its verdict."""
@@ -136,7 +147,38 @@ class Results(NamedTuple):
             Target(f"peak RSS after {self.plan.memory_calls:,} calls ≤ {PEAK_RSS_TARGET_MIB} MB", rss, "",
                    judge(memory.peak_rss_mib <= PEAK_RSS_TARGET_MIB)),
             self.layer_target(),
+            *self.bodies_targets(),
         ]  # fmt: skip
+
+    def bodies_targets(self) -> list[Target]:
+        if self.bodies is None:
+            return []
+        measured = self.bodies.bodies
+        over = [body.name for body in measured if not within_reading(body)]
+        costliest = max(measured, key=lambda body: body.ratio if body.handler_ms >= WORST_BODY_FLOOR_MS else 0)
+        batch = self.bodies.sqs_batch()
+        at_lambda = batch.handler_ms / 1000 * LAMBDA_CPU_SHARE_FACTOR
+        limit = SQS_TIMEOUT_SHARE_TARGET * INGEST_TIMEOUT_SECONDS
+        return [
+            Target(f"worst bodies ≤ {WORST_BODY_RATIO_TARGET:g}x reading them (or < {WORST_BODY_FLOOR_MS:g} ms)",
+                   "; ".join(over) or f"costliest {costliest.name}: {times(costliest.ratio)}", "", judge(not over)),
+            Target(f"ten worst 1 MiB SQS messages at 256 MB ≤ {limit:g} s", f"{at_lambda:.1f} s "
+                   f"({batch.handler_ms:,.0f} ms here x {LAMBDA_CPU_SHARE_FACTOR:.1f})", "", judge(at_lambda <= limit)),
+        ]  # fmt: skip
+
+    def bodies_section(self) -> str:
+        assert self.bodies is not None
+        rows = [
+            [body.name, f"{body.size:,}", body.status, f"{body.handler_ms:,.1f}", f"{body.reading_ms:,.1f}",
+             times(body.ratio)]
+            for body in self.bodies.bodies
+        ]  # fmt: skip
+        return (
+            "## Worst bodies\n\nThe costliest body of each route and SQS message of each size (bench/bodies.py), "
+            f"median of {self.bodies.rounds} rounds: its handler's time, and reading it (pydantic-core's parse of "
+            "the same bytes).\n\n"
+            + table(["body", "bytes", "answer", "handler ms", "reading ms", "ratio"], rows, "lrlrrr")
+        )
 
     def layer_target(self) -> Target:
         name, size = f"layer ≤ {LAYER_TARGET_MIB} MB unzipped, as deployed", self.layer_mib

@@ -143,7 +143,8 @@ def jwt_authorizer(route: Route, authorization: str | None, *, now: float | None
     except InvalidToken as error:
         raise Refused(HTTPStatus.UNAUTHORIZED, str(error)) from None
     scope = claims.get("scope")
-    scopes = scope.split() if isinstance(scope, str) and scope.strip() else None
+    # Separated by spaces and nothing else (RFC 6749, 3.3), as actionlog.auth reads the claim.
+    scopes = [token for token in scope.split(" ") if token] or None if isinstance(scope, str) else None
     if route.scopes and not set(route.scopes) & set(scopes or ()):
         raise Refused(HTTPStatus.FORBIDDEN, f"the route needs one of the scopes {' '.join(route.scopes)}")
     return {"jwt": {"claims": claims, "scopes": scopes}}

@@ -13,6 +13,7 @@ pydantic supplies every schema. `--check` exits 1 when `openapi.json` differs fr
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import inspect
 import json
@@ -123,11 +124,62 @@ class Schemas:
     def components(self) -> JsonObject:
         generator = GenerateJsonSchema(ref_template=SCHEMAS + "{model}")
         inputs = [(shape.__name__, mode, shape.core_schema()) for shape, mode in self._shapes]
-        references, definitions = generator.generate_definitions(inputs)
+        references, generated = generator.generate_definitions(inputs)
         for (name, mode), reference in references.items():
             if reference != {"$ref": f"{SCHEMAS}{name}"}:
                 raise ValueError(f"{name} has another schema as {mode}: {reference}")
+        definitions: dict[str, JsonObject] = {str(name): schema for name, schema in generated.items()}
+        requests = {shape.__name__ for shape, mode in self._shapes if mode == "validation"}
+        if [name for name in sorted(requests) if _storable(definitions[name])]:
+            definitions[JSON_VALUE] = json_value_schema()
         return dict(sorted(definitions.items()))
+
+
+JSON_VALUE = "JsonValue"
+
+
+def json_value_schema() -> JsonObject:
+    """What Actionlog stores of "any JSON" (metadata, cache values), as actionlog.codec checks it: integers within
+    ±(2^53 - 1), which every JSON reader takes back exactly, and any other number. Its nesting limit is said, not
+    drawn: 64 nested schemas would say it less clearly.
+
+    JSON Schema counts 1e300 as an integer (it has no fraction); Actionlog stores it, as the double it is written as.
+    The document is narrower there: it shows integers within the bound, and numbers with a fraction."""
+    from actionlog.codec import MAX_SAFE_INTEGER
+    from actionlog.models import MAX_JSON_DEPTH
+
+    value = {"$ref": f"{SCHEMAS}{JSON_VALUE}"}
+    return {
+        "description": (
+            f"Any JSON value whose integers lie within ±{MAX_SAFE_INTEGER} (2^53 - 1, JavaScript's safe integers) and"
+            f" whose arrays and objects are nested at most {MAX_JSON_DEPTH} deep; anything else is refused with 400."
+            " A number written with a fraction or an exponent is stored as the double it is."
+        ),
+        "anyOf": [
+            {"type": "object", "additionalProperties": value},
+            {"type": "array", "items": value},
+            {"type": "string"},
+            {"type": "integer", "minimum": -MAX_SAFE_INTEGER, "maximum": MAX_SAFE_INTEGER},
+            {"type": "number", "not": {"type": "integer"}},
+            {"type": "boolean"},
+            {"type": "null"},
+        ],
+    }
+
+
+def _storable(schema: JsonObject) -> bool:
+    """Point a request schema's "any JSON" (a field of `Any`, an object of `dict[str, Any]`) at JsonValue, in place;
+    True when it has one."""
+    found = False
+    for field in schema.get("properties", {}).values():
+        for option in [field, *field.get("anyOf", ())]:
+            if not {"type", "$ref", "anyOf", "allOf", "oneOf", "const", "enum"} & set(option):
+                option["$ref"] = f"{SCHEMAS}{JSON_VALUE}"  # pydantic's Any: no constraint at all
+                found = True
+            elif option.get("type") == "object" and option.get("additionalProperties") is True:
+                option["additionalProperties"] = {"$ref": f"{SCHEMAS}{JSON_VALUE}"}
+                found = True
+    return found
 
 
 def build_document() -> JsonObject:
@@ -142,12 +194,13 @@ def build_document() -> JsonObject:
     schemas.ref(ErrorBody, "serialization")
     paths: dict[str, JsonObject] = {}
     for route, handler in handlers:
-        if isinstance(handler, HttpOperation):
-            built = _operation(handler, route, schemas)
-        else:
-            built = _serverpod_operation(handler, route, schemas, template.routes)
-        operation = {**_about(route, template.routes), **built}
-        paths.setdefault(route.path, {})[route.method.lower()] = operation
+        for documented in documented_routes(route, handler, template.routes):
+            if isinstance(handler, HttpOperation):
+                built = _operation(handler, documented, schemas)
+            else:
+                built = _serverpod_operation(handler, documented, schemas, template.routes)
+            operation = {**_about(documented, template.routes), **built}
+            paths.setdefault(documented.path, {})[documented.method.lower()] = operation
     with (REPO_ROOT / "pyproject.toml").open("rb") as stream:
         project = tomllib.load(stream)["project"]
     return {
@@ -178,13 +231,28 @@ def build_document() -> JsonObject:
     }
 
 
+def documented_routes(route: Route, handler: HttpOperation | ServerpodEndpoint, routes: Iterable[Route]) -> list[Route]:
+    """The paths the document gives a template route: itself, or for a Serverpod route that takes the method as a
+    path parameter (`POST /userActions/{method}`), one path per method it reaches, so that each has its own body
+    schema. A `{method}` path with every method's arguments as one body would document bodies the server refuses: a
+    method's path with another method's arguments."""
+    from actionlog.serverpod import ServerpodEndpoint
+
+    if not isinstance(handler, ServerpodEndpoint) or not route.path.endswith("/{method}"):
+        return [route]
+    routes = list(routes)
+    return [
+        dataclasses.replace(route, path=f"/{handler.name}/{name}") for name in reachable_methods(handler, route, routes)
+    ]
+
+
 def _about(route: Route, routes: Iterable[Route]) -> JsonObject:
     """What the template says of the route: its name, summary and tag."""
     stem = route.function.logical_id.removesuffix("Function")
     if sum(other.function is route.function for other in routes) > 1:
         # A function with several routes (a Serverpod endpoint): each named after what its path adds.
         for segment in route.path.split("/")[2:]:
-            stem += "By" + segment[1:-1].capitalize() if segment.startswith("{") else segment.capitalize()
+            stem += "By" + segment[1:-1].capitalize() if segment.startswith("{") else segment[:1].upper() + segment[1:]
     module = function_module(route.function)
     return {
         "operationId": stem[0].lower() + stem[1:],
@@ -291,7 +359,8 @@ def _serverpod_operation(
     document["requestBody"] = {
         "description": "The method's arguments as named JSON fields"
         + (', and a "method" field' if named_in_body else ""),
-        "required": named_in_body,  # without a body the arguments are {} (a method without arguments needs none)
+        # Without a body the arguments are {}: only a method whose arguments are all optional can do without one.
+        "required": named_in_body or any(schemas.properties(endpoint.methods[name].arguments)[1] for name in names),
         "content": {JSON: {"schema": arguments[0] if len(arguments) == 1 else {"anyOf": arguments}}},
     }
     document["responses"] = _responses(

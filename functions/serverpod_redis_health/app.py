@@ -1,22 +1,26 @@
-"""The seed's Serverpod endpoint `redisHealth`: check() (public) and info() (admin)."""
+"""The seed's Serverpod endpoint `redisHealth`: check() (public: ok or unavailable, never why) and info() (admin)."""
 
 from actionlog import health
 from actionlog.auth import Access
 from actionlog.errors import StoreUnavailable
+from actionlog.health import PublicOk, PublicUnavailable, RecentHealth
 from actionlog.http import Fallback
-from actionlog.models import Healthy, ServerInfo, Unhealthy
+from actionlog.models import ServerInfo
 from actionlog.ratelimit import RateLimit
 from actionlog.redis_client import get_redis
 from actionlog.serverpod import Method, NoArguments, ServerpodEndpoint
 
-
-def check(_: NoArguments, rate: RateLimit | None) -> Healthy | Unhealthy:
-    """The health report, healthy or not: the seed's check() returns it rather than failing."""
-    return health.check(redis=get_redis())
+# A healthy result is reused for a few seconds: a flood of anonymous calls writes little to Redis.
+recent = RecentHealth()
 
 
-def unhealthy(_: NoArguments, error: StoreUnavailable) -> Unhealthy:
-    return health.unavailable_report(error)
+def check(_: NoArguments, rate: RateLimit | None) -> PublicOk | PublicUnavailable:
+    """Whether the store is healthy: the seed's check() answers rather than failing."""
+    return recent.status(redis=get_redis())
+
+
+def unhealthy(_: NoArguments, error: StoreUnavailable) -> PublicUnavailable:
+    return PublicUnavailable()
 
 
 def info(_: NoArguments, rate: RateLimit | None) -> ServerInfo:
@@ -30,7 +34,7 @@ lambda_handler = ServerpodEndpoint(
             NoArguments,
             Access.PUBLIC,
             check,
-            unavailable=Fallback(200, Unhealthy, unhealthy, "while Redis is unavailable: the unhealthy report"),
+            unavailable=Fallback(200, PublicUnavailable, unhealthy, "while Redis is unavailable: unavailable"),
         ),
         "info": Method(NoArguments, Access.ADMIN, info),
     },

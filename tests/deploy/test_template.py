@@ -152,6 +152,21 @@ def test_default_route_throttling_comes_from_parameters() -> None:
     }
 
 
+def test_each_route_without_a_token_has_its_own_throttling_from_parameters() -> None:
+    [stage] = of_type("AWS::ApiGatewayV2::Stage").values()
+    public = {f"{route.method} {route.path}" for route in TEMPLATE.routes if route.authorizer is None}
+
+    # Then every public route, and only those, is throttled apart from the rest of the API
+    assert public == {"GET /health", "POST /redisHealth/check"}
+    assert stage["Properties"]["RouteSettings"] == {
+        route: {
+            "ThrottlingRateLimit": {"Ref": "HealthThrottlingRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "HealthThrottlingBurstLimit"},
+        }
+        for route in public
+    }
+
+
 def test_every_setting_the_layer_reads_can_be_set_from_a_template_parameter() -> None:
     read: set[str] = set()
 

@@ -215,6 +215,14 @@ def test_a_token_without_the_routes_scopes_is_403(claims: dict[str, str]) -> Non
     assert "actionlog/admin" in str(refused.value)
 
 
+@pytest.mark.parametrize("separator", ["\u00a0", "\t", "\u2028"])
+def test_the_scope_claim_is_split_on_spaces_only(separator: str) -> None:
+    with pytest.raises(Refused) as refused:
+        jwt_authorizer(ADMIN_ONLY, f"Bearer {mint({'sub': '1', 'scope': f'openid{separator}actionlog/admin'})}")
+
+    assert refused.value.status == HTTPStatus.FORBIDDEN
+
+
 def test_a_bad_token_on_a_scoped_route_is_401_not_403() -> None:
     with pytest.raises(Refused) as refused:
         jwt_authorizer(ADMIN_ONLY, "Bearer not-a-jwt")

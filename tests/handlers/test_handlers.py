@@ -143,14 +143,11 @@ def test_a_cached_value_without_ttl_reports_null(fake_server: redis.Redis) -> No
     assert got["json"] == {"key": "session:abc123", "value": [1, 2, 3], "ttlSeconds": None}
 
 
-def test_health_check_reports_ok_with_latency(fake_server: redis.Redis) -> None:
+def test_health_check_reports_ok(fake_server: redis.Redis) -> None:
     response = invoke("health_check", load_event("health_check.json"))
 
     assert response["statusCode"] == 200
-    body = response["json"]
-    assert body["status"] == "ok"
-    assert body["connected"] is body["writeTest"] is body["readTest"] is True
-    assert isinstance(body["latencyMs"], float)
+    assert response["json"] == {"status": "ok"}
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=str)

@@ -9,7 +9,9 @@ import jsonschema_rs
 import pytest
 from schemathesis.specs.openapi.definitions import OPENAPI_31  # the OpenAPI Initiative's schema of 3.1 documents
 
+from actionlog.settings import Settings
 from dev import openapi
+from dev.openapi import declaration, documented_routes
 from dev.template import load_template
 
 TEMPLATE = load_template()
@@ -81,17 +83,27 @@ def test_every_path_parameter_is_declared_and_operation_ids_are_unique(document:
 
 
 def test_the_paths_and_methods_are_exactly_the_template_routes(document: dict[str, Any]) -> None:
-    assert set(operations(document)) == {(route.method, route.path) for route in TEMPLATE.routes}
+    expected = {
+        (shown.method, shown.path)
+        for route in TEMPLATE.routes
+        for shown in documented_routes(route, declaration(route.function), TEMPLATE.routes)
+    }
+
+    assert set(operations(document)) == expected
+    # A Serverpod route taking the method in its path is shown as one path per method, each with its own body
+    assert ("POST", "/userActions/{method}") not in expected
+    assert {("POST", "/userActions/logAction"), ("POST", "/redisHealth/info")} <= expected
 
 
 def test_only_the_public_routes_go_without_the_jwt_authorizer(document: dict[str, Any]) -> None:
     for route in TEMPLATE.routes:
-        security = operations(document)[(route.method, route.path)]["security"]
-        if route.authorizer is None:
-            assert security == [], route.key
-        else:
-            assert security, route.key
-            assert all(set(requirement) == {route.authorizer} for requirement in security), route.key
+        for shown in documented_routes(route, declaration(route.function), TEMPLATE.routes):
+            security = operations(document)[(shown.method, shown.path)]["security"]
+            if route.authorizer is None:
+                assert security == [], route.key
+            else:
+                assert security, route.key
+                assert all(set(requirement) == {route.authorizer} for requirement in security), route.key
     scheme = document["components"]["securitySchemes"]["JwtAuthorizer"]
     assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
 
@@ -160,3 +172,38 @@ def test_the_api_docs_routes_table_names_every_rest_route_with_the_documents_sta
         successes, errors = table[key]
         assert successes == {status for status in documented if status < "400"}, key
         assert errors == {status for status in documented if status >= "400"}, key
+
+
+def test_each_serverpod_method_path_takes_its_own_arguments_and_no_other(document: dict[str, Any]) -> None:
+    from actionlog.serverpod import ServerpodEndpoint
+
+    for route in TEMPLATE.routes:
+        endpoint = declaration(route.function)
+        if not isinstance(endpoint, ServerpodEndpoint) or not route.path.endswith("/{method}"):
+            continue
+        for shown in documented_routes(route, endpoint, TEMPLATE.routes):
+            method = endpoint.methods[shown.path.rpartition("/")[2]]
+            body = operations(document)[(shown.method, shown.path)]["requestBody"]
+            assert body["content"]["application/json"]["schema"] == {
+                "$ref": f"#/components/schemas/{method.arguments.__name__}"
+            }
+
+
+def test_the_read_limit_shows_the_default_cap_as_its_maximum(document: dict[str, Any]) -> None:
+    [limit] = [
+        p for p in operations(document)[("GET", "/users/{userId}/actions")]["parameters"] if p["name"] == "limit"
+    ]
+
+    assert limit["schema"]["maximum"] == Settings().actions_max_entries == 100
+    assert "default" in limit["description"]
+
+
+def test_stored_json_values_show_their_integer_bound(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+
+    assert schemas["CachePut"]["properties"]["value"]["$ref"] == "#/components/schemas/JsonValue"
+    assert schemas["ActionIn"]["properties"]["metadata"]["additionalProperties"] == {
+        "$ref": "#/components/schemas/JsonValue"
+    }
+    [integer] = [option for option in schemas["JsonValue"]["anyOf"] if option.get("type") == "integer"]
+    assert (integer["minimum"], integer["maximum"]) == (-(2**53 - 1), 2**53 - 1)

@@ -4,10 +4,12 @@ The local server (`python -m dev.local_api`, its own Redis, AUTH_REQUIRED=false)
 its own warm Runtime Interface Emulator, behind the template's routes. Schemathesis' coverage phase sends boundary
 and invalid values for every parameter and body field, unexpected methods and missing headers; its fuzzing phase
 sends random valid and invalid requests; its stateful phase chains calls. The run passes only when no response is a
-5xx and every response has a documented status, content type, headers and body. A failure prints Schemathesis'
+5xx, every response has a documented status, content type, headers and body, every request the document allows is
+accepted and every request it forbids is refused. A failure prints Schemathesis'
 report, with a curl command for each failing request, and the server's log lines of the 5xx answers.
 """
 
+import json
 import os
 import re
 import signal
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from actionlog.http import IDEMPOTENCY_KEY_HEADER
 from dev.openapi import OUTPUT_PATH
 from dev.template import REPO_ROOT
 from dev.token import mint
@@ -36,8 +39,11 @@ CHECKS = [
     "response_headers_conformance",
     "response_schema_conformance",
     # Every request Schemathesis makes to break the document (a wrong type, a value out of range, a missing field)
-    # must be refused with a 4xx: the document is no looser than the handlers, and they no looser than it.
+    # must be refused with a 4xx: the handlers are no looser than the document.
     "negative_data_rejection",
+    # Every request that follows the document must be accepted (a 2xx, or a 404 for what is absent): the document is
+    # no looser than the handlers, so a client written from it is never refused.
+    "positive_data_acceptance",
 ]
 # Sized for about a minute on a 2-core machine; the seed makes a failure reproducible with the same command.
 MAX_EXAMPLES = 40
@@ -89,6 +95,27 @@ def local_api(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             process.kill()
 
 
+def configuration() -> str:
+    """schemathesis.toml: where positive data may be refused by design, and why.
+
+    A write with an Idempotency-Key answers 422 when the key was used before with another body: a run draws keys
+    from a small alphabet and sends the same one with different bodies, and the document cannot say "a key not used
+    before". Those operations accept a 422 among the answers to valid data; every other operation does not.
+    """
+    document = json.loads(OUTPUT_PATH.read_text())
+    keyed = sorted(
+        operation["operationId"]
+        for item in document["paths"].values()
+        for operation in item.values()
+        if any(parameter["name"] == IDEMPOTENCY_KEY_HEADER for parameter in operation.get("parameters", ()))
+    )
+    return (
+        "[[operations]]\n"
+        f"include-operation-id = {json.dumps(keyed)}\n"
+        'checks.positive_data_acceptance.expected-statuses = ["2XX", "3XX", 401, 403, 404, 409, 422, 429, "5XX"]\n'
+    )
+
+
 def server_errors(log: Path) -> str:
     """The log lines of 5xx answers, and the functions' error records."""
     lines = log.read_text(errors="replace").splitlines()
@@ -126,7 +153,8 @@ def test_no_request_gets_a_5xx_or_a_response_the_document_does_not_describe(
         "--request-timeout",
         "15",
     ]
-    # Run from a scratch directory: Schemathesis reads a schemathesis.toml from its working directory.
+    # Run from a scratch directory: Schemathesis reads the schemathesis.toml written there, and nothing else.
+    (tmp_path / "schemathesis.toml").write_text(configuration())
     environment = dict(os.environ)
 
     # When Schemathesis runs every phase against every operation

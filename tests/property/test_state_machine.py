@@ -33,9 +33,12 @@ LONG_TTL = st.integers(min_value=3_600, max_value=2**31 - 1)
 ADMIN: dict[str, Any] = {"sub": "property-tests"}
 ADMIN_SCOPES = ["actionlog/admin"]
 
-action_names = st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=20)
+# Action names hold no control, format (invisible, bidirectional) or separator characters, nor lone surrogates.
+action_names = st.text(st.characters(exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp")), min_size=1, max_size=20)
+# What every JSON reader takes back: integers within JavaScript's safe range, finite doubles.
+safe_integers = st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
 json_scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10)
+    st.none() | st.booleans() | safe_integers | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10)
 )
 json_values = st.recursive(
     json_scalars,

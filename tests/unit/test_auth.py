@@ -90,3 +90,58 @@ def test_server_info_needs_the_admin_scope() -> None:
 def test_claims_are_checked_even_when_auth_is_not_required() -> None:
     with pytest.raises(Forbidden):
         authorize(Access.OWNER, USER_123, user_id="456", settings=LOCAL)
+
+
+@pytest.mark.parametrize("separator", ["\u00a0", "\t", "\n", "\u2028", "\u3000", "\x1f"])
+def test_the_scope_claim_is_split_on_spaces_only(separator: str) -> None:
+    # Given a scope claim whose tokens are joined by a character that is not a space (RFC 6749, 3.3)
+    sneaky = caller({"sub": "999", "scope": f"openid{separator}actionlog/admin"})
+
+    # Then it holds no admin scope, and another user's log stays closed
+    assert sneaky is not None
+    assert "actionlog/admin" not in sneaky.scopes
+    with pytest.raises(Forbidden):
+        authorize(Access.OWNER, sneaky, user_id="123", settings=SECURE)
+
+
+def test_scopes_separated_by_several_spaces_are_each_read() -> None:
+    spaced = caller({"sub": "1", "scope": "  openid   actionlog/cache "})
+
+    assert spaced is not None
+    assert spaced.scopes == {"openid", "actionlog/cache"}
+
+
+@pytest.mark.parametrize("access", [Access.OWNER, Access.CACHE, Access.ADMIN, Access.AUTHENTICATED])
+def test_an_id_token_is_refused_with_401_whatever_it_claims(access: Access) -> None:
+    id_token = caller({"sub": "123", "token_use": "id", "aud": "app-client", "scope": "actionlog/admin"})
+
+    with pytest.raises(Unauthorized, match="access token"):
+        authorize(access, id_token, user_id="123", settings=SECURE)
+
+
+def test_an_access_token_and_a_token_without_token_use_are_judged_by_their_claims() -> None:
+    authorize(Access.OWNER, caller({"sub": "123", "token_use": "access"}), user_id="123", settings=SECURE)
+    authorize(Access.OWNER, caller({"sub": "123"}), user_id="123", settings=SECURE)
+
+
+def test_a_machine_clients_token_has_no_users_space_of_its_own() -> None:
+    # Given a client-credentials token: Cognito sets its sub to its client id
+    backend = caller({"sub": "backend-client", "client_id": "backend-client", "scope": "actionlog/cache"})
+
+    # Then /users/<its client id>/... is not its own, while the shared cache it was given is
+    with pytest.raises(Forbidden, match="client"):
+        authorize(Access.OWNER, backend, user_id="backend-client", settings=SECURE)
+    authorize(Access.CACHE, backend, user_id=None, settings=SECURE)
+
+
+def test_a_machine_client_holding_the_admin_scope_may_use_any_users_data() -> None:
+    operator = caller({"sub": "admin-client", "client_id": "admin-client", "scope": "actionlog/admin"})
+
+    authorize(Access.OWNER, operator, user_id="123", settings=SECURE)
+
+
+def test_a_users_token_from_the_app_client_is_a_user() -> None:
+    # A user's access token names the app client it was issued to, and the user as its sub
+    user = caller({"sub": "123", "client_id": "app-client", "token_use": "access"})
+
+    authorize(Access.OWNER, user, user_id="123", settings=SECURE)

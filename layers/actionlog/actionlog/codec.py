@@ -6,6 +6,7 @@ decoding and encoding it again.
 """
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -24,41 +25,85 @@ def encode_json(value: Any) -> str:
 def storable(value: Any) -> bytes:
     """`value` encoded as stored, when every JSON reader can take it back (see `refuse_unstorable`)."""
     encoded = pydantic_core.to_json(value)
-    refuse_unstorable([encoded], [value])
+    refuse_unstorable([encoded])
     return encoded
 
 
-def refuse_unstorable(encoded: Sequence[bytes], values: Sequence[Any]) -> None:
-    """Raise BadRequest (400) unless every JSON reader can take back each of `encoded`, the encodings of `values`.
+def refuse_unstorable(encoded: Sequence[bytes], values: Sequence[Any] = ()) -> None:
+    """Raise BadRequest (400) unless every JSON reader can take back each of `encoded` (pydantic-core's encodings).
 
-    pydantic-core's parser takes NaN, Infinity and numbers that overflow a double (as infinity) into an `Any`, which
-    would be stored as text no JSON parser reads back; and any nesting up to 200 levels, where Actionlog stores at
-    most MAX_JSON_DEPTH. Both are the caller's invalid JSON, like the parser's own refusals. The check reads the
-    encodings Actionlog makes anyway, all in one search: a batch's entries cost a few µs, not a walk.
+    pydantic-core's parser takes into an `Any` what not every reader takes back: NaN, Infinity and numbers that
+    overflow a double (as infinity), which would be stored as text no JSON parser reads; integers beyond
+    ±MAX_SAFE_INTEGER, which JavaScript and Dart on the web would read as another number; and any nesting up to 200
+    levels, where Actionlog stores at most MAX_JSON_DEPTH. All are refused like the parser's own refusals.
+
+    Only the encodings are read (`values` is not needed): each test is a search of the bytes in C, and the text
+    outside strings is made only when a test could fail, so a request costs about what parsing it cost, however its
+    containers are shaped. Never a walk of the decoded containers.
     """
     joined = b"\n".join(encoded)
-    if b"NaN" in joined or b"Infinity" in joined:
-        for text, value in zip(encoded, values, strict=True):
-            if text != pydantic_core.to_json(value, inf_nan_mode="null"):
-                raise BadRequest("request body is not valid JSON: NaN, Infinity or a number beyond a double's range")
-    for text, value in zip(encoded, values, strict=True):
-        # A level of nesting takes two bytes, so only a long encoding can be too deep: most are not even counted.
-        if (
-            len(text) > 2 * MAX_JSON_DEPTH
-            and text.count(b"[") + text.count(b"{") > MAX_JSON_DEPTH
-            and _depth(value) > MAX_JSON_DEPTH
-        ):
-            raise BadRequest(f"request body is not JSON to store: nested deeper than {MAX_JSON_DEPTH} levels")
+    deep = joined.count(b"[") + joined.count(b"{") > MAX_JSON_DEPTH
+    odd_numbers = b"NaN" in joined or b"Infinity" in joined
+    long_numbers = _LONG_DIGITS in joined.translate(_DIGITS_AS_ZERO)
+    if not (deep or odd_numbers or long_numbers):
+        return
+    structure = _outside_strings(joined)
+    if odd_numbers and (b"NaN" in structure or b"Infinity" in structure):
+        raise BadRequest("request body is not valid JSON: NaN, Infinity or a number beyond a double's range")
+    if long_numbers and _UNSAFE_INTEGER.search(structure):
+        raise BadRequest(
+            f"request body holds an integer beyond ±{MAX_SAFE_INTEGER} (2^53 - 1), which JSON readers such as"
+            " JavaScript's take back as another number: send it as a string"
+        )
+    if deep and _WITHIN_DEPTH.fullmatch(structure.translate(_BRACKETS, _NOT_BRACKETS)) is None:
+        raise BadRequest(f"request body is not JSON to store: nested deeper than {MAX_JSON_DEPTH} levels")
 
 
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
+def _outside_strings(encoded: bytes) -> bytes:
+    """The encoding without its strings (keys and values): only structure and numbers remain.
+
+    In JSON text a backslash only appears in a string, escaping the next character: dropping `\\\\` pairs (left to
+    right, as a parser pairs them) and then `\\"` leaves exactly the quotes that open and close strings, so every
+    other piece between quotes is outside them. All in C: a replace, a split and a join.
+    """
+    if b"\\" in encoded:
+        encoded = encoded.replace(b"\\\\", b"").replace(b'\\"', b"")
+    return b"".join(encoded.split(b'"')[::2])
+
+
+def _greater_than(bound: int) -> bytes:
+    """A regex of the decimal numerals, without leading zeros, of the integers above `bound` (a positive integer)."""
+    digits = str(bound)
+    longer = rb"[1-9]\d{%d,}" % len(digits)
+    same_length = [
+        re.escape(digits[:place].encode()) + b"[%d-9]" % (int(digit) + 1) + rb"\d" * (len(digits) - place - 1)
+        for place, digit in enumerate(digits)
+        if digit != "9"
+    ]
+    return b"|".join([longer, *same_length])
+
+
+def _nested_at_most(levels: int) -> bytes:
+    """A regex of the bracket sequences (`[` and `]` only) nested at most `levels` deep; possessive, so one pass."""
+    pattern = b""
+    for _ in range(levels):
+        pattern = rb"(?:\[" + pattern + rb"\])*+"
+    return pattern
+
+
+# JavaScript's Number.MAX_SAFE_INTEGER: the largest n such that n and n + 1 are both doubles. An integer beyond it is
+# read by JavaScript or Dart on the web as another integer (and by a Dart VM beyond 2^63 as a double): refused. A
+# number written with a fraction or an exponent is a double already, and every reader takes it back as one.
+MAX_SAFE_INTEGER = 2**53 - 1
+# A run of digits that could be an unsafe number: the cheap test before the text outside strings is made (a search
+# for a run of zeros once every digit is one: a substring search, ten times as fast as a regex's `\d{16}`).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * len(str(MAX_SAFE_INTEGER))
+# An integer token above MAX_SAFE_INTEGER, with or without its sign: digits neither of a fraction nor of an exponent.
+_UNSAFE_INTEGER = re.compile(rb"(?<![\d.eE+\-])-?(?:%b)(?![\d.eE])" % _greater_than(MAX_SAFE_INTEGER))
+_WITHIN_DEPTH = re.compile(_nested_at_most(MAX_JSON_DEPTH))
+_BRACKETS = bytes.maketrans(b"{}", b"[]")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 
 
 def utc_timestamp(moment: datetime) -> bytes:

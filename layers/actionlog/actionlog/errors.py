@@ -11,6 +11,14 @@ from redis import exceptions as redis_errors
 
 from actionlog.schema import Doc, Shape, field
 
+MAX_EXCERPT = 64  # characters of anything a client or producer sent that a message or log line repeats
+
+
+def excerpt(text: object, limit: int = MAX_EXCERPT) -> str:
+    """`text` as an answer or a log line may quote it: at most `limit` characters, marked when cut short."""
+    shown = str(text)
+    return shown if len(shown) <= limit else shown[:limit] + "…"
+
 
 class ValidationProblem(Shape):
     """One problem with the request; never echoes the rejected input."""
@@ -81,7 +89,10 @@ class InvalidRequest(ActionlogError):
     def __init__(self, status: int, where: str, problems: Sequence[Any]) -> None:
         self.problems = [
             ValidationProblem(
-                location=[where, *map(str, problem["loc"])], type=problem["type"], message=str(problem["msg"])
+                # A location may name a field the caller made up (an unexpected key): only an excerpt of it.
+                location=[where, *map(excerpt, problem["loc"])],
+                type=problem["type"],
+                message=excerpt(problem["msg"], 4 * MAX_EXCERPT),
             )
             for problem in problems
         ]

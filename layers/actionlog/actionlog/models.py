@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from actionlog.keys import CACHE_KEY_PATTERN, USER_CACHE_KEY_PATTERN, USER_ID_PATTERN, cache_key
 from actionlog.schema import Before, Doc, Encoded, Length, Moment, Number, Shape, Text, field
-from actionlog.settings import get_settings
+from actionlog.settings import Settings, get_settings
 
 MAX_BODY_BYTES = 1024 * 1024  # a request body, as the adapters admit it; API Gateway's own limit is ten times that
 MAX_ACTION_LENGTH = 100
@@ -43,13 +43,58 @@ def _moment_text(value: Any) -> Any:
     return value
 
 
-def _decimal_digits(value: Any) -> Any:
-    # A query parameter is text; "10" names the number 10, while "1.0", " 10" or "1e1" stay text and are refused.
-    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10 else value
+def _decimal_integer(value: Any) -> Any:
+    # A query parameter is text: "10" and "-1" are integers, checked against the bounds as such, while "1.0", " 10",
+    # "+10" or "1e1" stay text and are refused. A numeral longer than every bound stands for a number beyond them
+    # all, which the bounds refuse, without converting what could be thousands of digits.
+    if isinstance(value, str) and value.isascii() and value.removeprefix("-").isdigit():
+        negative, digits = value.startswith("-"), value.lstrip("-").lstrip("0")
+        if len(digits) > _QUERY_DIGITS:
+            return -(10**_QUERY_DIGITS) if negative else 10**_QUERY_DIGITS
+        return int(value)
+    return value
 
 
-# No control characters (C0, DEL, C1): pydantic-core's regex checks it, and the OpenAPI document shows it.
-ActionName = Annotated[str, Text(min_length=1, max_length=MAX_ACTION_LENGTH, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
+_QUERY_DIGITS = 18
+
+
+def whole_number_as_int(value: Any) -> Any:
+    """JSON Schema's reading of an integer: a number without a fractional part, so 3790.0 and 1e3 are integers too.
+
+    Anything else (text, booleans, fractions) stays as it is, and strict validation refuses it as before.
+    """
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# Characters an action name may not hold: controls (C0, DEL, C1), and the format characters and line separators
+# that display as nothing or reorder what follows them (Unicode categories Cf, Zl and Zp: zero-width spaces and
+# joiners, bidirectional embeddings, overrides and isolates, the byte order mark, tag characters), so a name always
+# reads as what is stored. Code points of Unicode 15.1; astral ones written as themselves, which every regex engine
+# reads (pydantic-core's, Python's, JavaScript's with the u flag).
+INVISIBLE_OR_CONTROL = (
+    (0x00, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F),
+    (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x206F),
+    (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)  # fmt: skip
+
+
+def _character_class(ranges: tuple[tuple[int, int], ...]) -> str:
+    def written(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else chr(code)
+
+    return "".join(written(low) + ("" if low == high else "-" + written(high)) for low, high in ranges)
+
+
+# pydantic-core's regex checks it, and the OpenAPI document shows it.
+ActionName = Annotated[
+    str,
+    Text(
+        min_length=1,
+        max_length=MAX_ACTION_LENGTH,
+        pattern=f"^[^{_character_class(INVISIBLE_OR_CONTROL)}]+$",
+    ),
+]
 # At most MAX_METADATA_BYTES once encoded: checked where entries are encoded (actions.new_entries), which every
 # entry point uses, rather than by encoding each metadata object twice.
 Metadata = Annotated[dict[str, Any], Doc(f"A JSON object of at most {MAX_METADATA_BYTES} bytes encoded")]
@@ -69,7 +114,7 @@ SeedUserId = Annotated[
     Before(_number_as_text, accepts=UserId | int),
     Doc("1 to 64 characters of A-Z, a-z, 0-9, '_' or '-', or a number (123 names the same list as \"123\")."),
 ]
-Limit = Annotated[int, Number(ge=1), Before(_decimal_digits)]
+Limit = Annotated[int, Number(ge=1), Before(_decimal_integer)]
 
 
 # Paths and queries.
@@ -107,10 +152,11 @@ class UserCacheKeyPath(UserPath):
 
 class ReadQuery(Shape):
     limit: Annotated[
-        Limit | None,
+        Annotated[Limit, Doc(json_schema_extra={"maximum": Settings.actions_max_entries})] | None,
         Doc(
             f"How many matching entries, 1 to ACTIONS_MAX_ENTRIES (more is 400); {DEFAULT_READ_LIMIT} when absent, or"
-            " ACTIONS_MAX_ENTRIES when that is lower."
+            " ACTIONS_MAX_ENTRIES when that is lower. The maximum shown is ACTIONS_MAX_ENTRIES' default: a"
+            " deployment's own cap may be other."
         ),
     ] = None
     action: Annotated[
@@ -152,7 +198,7 @@ class BatchIn(Shape):
 
 class CachePut(Shape):
     value: Annotated[Any, Doc("Any JSON value")]
-    ttlSeconds: Annotated[int, Number(ge=1, le=MAX_TTL_SECONDS)] | None = None
+    ttlSeconds: Annotated[int, Number(ge=1, le=MAX_TTL_SECONDS), Before(whole_number_as_int)] | None = None
 
 
 # The stored entry and the responses.

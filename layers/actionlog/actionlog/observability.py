@@ -5,6 +5,7 @@ Service name, level and namespace come from Powertools' variables; their default
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from functools import wraps
@@ -14,6 +15,14 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from actionlog.settings import POWERTOOLS_LOGGER_LOG_EVENT, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME
+
+# Libraries that log what they send and receive at DEBUG: botocore the GetSecretValue response (the Redis password)
+# and the signed request's headers, urllib3 its connections, redis-py its commands. With LogLevel DEBUG, Lambda sets
+# the root logger to DEBUG, and a logger without a level of its own inherits it: these are held at WARNING, whatever
+# the function's level, so no log line carries a password, token or value at any level the template allows.
+QUIET_LIBRARIES = ("botocore", "boto3", "urllib3", "redis")
+for _library in QUIET_LIBRARIES:
+    logging.getLogger(_library).setLevel(logging.WARNING)
 
 # An explicit argument would win over Powertools' variables, so the defaults are applied only when they are unset.
 SERVICE = POWERTOOLS_SERVICE_NAME.read(os.environ)

@@ -18,7 +18,7 @@ pydantic name does, so a pydantic reader can translate:
     Length(min_length, max_length)   Field(min_length=, max_length=) / annotated_types.Len
     Moment(ge, le)                   AwareDatetime with Field(ge=, le=) (annotated_types.Timezone(...))
     Before(convert, accepts=)        BeforeValidator(convert, json_schema_input_type=accepts)
-    Doc(text)                        Field(description=text)
+    Doc(text, json_schema_extra=)    Field(description=text, json_schema_extra=)
     field(default=, factory=,        Field(default=, default_factory=, exclude_if=lambda v: v is None)
           omit_if_none=)
     Encoded(shape, json)             (none: a shape's JSON written around stored text, see models) On first use the
@@ -81,10 +81,11 @@ class Before:
 
 
 class Doc:
-    """A description, for the JSON Schema."""
+    """A description, and what else the JSON Schema shows that the validator does not check (`json_schema_extra`)."""
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str | None = None, *, json_schema_extra: Mapping[str, Any] | None = None) -> None:
         self.description = description
+        self.json_schema_extra = dict(json_schema_extra or {})
 
 
 class Encoded[S](NamedTuple):
@@ -293,5 +294,8 @@ def _constrained(schema: Any, markers: tuple[Any, ...]) -> Any:
             if metadata:
                 schema["metadata"] = metadata
         elif isinstance(marker, Doc):
-            schema.setdefault("metadata", {}).setdefault("pydantic_js_updates", {})["description"] = marker.description
+            updates = schema.setdefault("metadata", {}).setdefault("pydantic_js_updates", {})
+            if marker.description is not None:
+                updates["description"] = marker.description
+            updates.update(marker.json_schema_extra)
     return schema

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple
 import pydantic_core
 
 from actionlog.auth import Access, authorize
-from actionlog.errors import ActionlogError, BadRequest, NotFound, Unprocessable
+from actionlog.errors import ActionlogError, BadRequest, NotFound, Unprocessable, excerpt
 from actionlog.http import (
     Answer,
     Fallback,
@@ -29,15 +29,21 @@ from actionlog.http import (
     validated_body,
     with_rate_headers,
 )
-from actionlog.models import DEFAULT_READ_LIMIT, MAX_BATCH_SIZE, ActionIn, ActionName, Metadata, SeedUserId
+from actionlog.models import (
+    DEFAULT_READ_LIMIT,
+    MAX_BATCH_SIZE,
+    ActionIn,
+    ActionName,
+    Metadata,
+    SeedUserId,
+    whole_number_as_int,
+)
 from actionlog.ratelimit import READS, WRITES, RateLimit
-from actionlog.schema import Encoded, Length, Number, Shape
+from actionlog.schema import Before, Encoded, Length, Number, Shape
 from actionlog.settings import get_settings
 
 if TYPE_CHECKING:
     from actionlog.documented import Documented
-
-_MAX_ECHO = 64  # characters of a caller's method name an error message repeats
 
 
 class Method(NamedTuple):
@@ -132,8 +138,7 @@ class ServerpodEndpoint(HttpEndpoint):
                 raise BadRequest(f'name the {self.name} method in the path or in a "method" field')
         method = self.methods.get(name)
         if method is None:
-            shown = name if len(name) <= _MAX_ECHO else name[:_MAX_ECHO] + "…"
-            raise NotFound(f"{self.name} has no method {shown!r}; it has {', '.join(self.methods)}")
+            raise NotFound(f"{self.name} has no method {excerpt(name)!r}; it has {', '.join(self.methods)}")
         return method
 
 
@@ -161,7 +166,7 @@ class LogActionArgs(UserArgs):
 
 
 class GetUserActionsArgs(UserArgs):
-    limit: Annotated[int, Number(ge=1)] = DEFAULT_READ_LIMIT
+    limit: Annotated[int, Number(ge=1), Before(whole_number_as_int)] = DEFAULT_READ_LIMIT
 
 
 class LogBatchActionsArgs(UserArgs):
