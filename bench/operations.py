@@ -87,8 +87,9 @@ class Operation:
 
 
 def about(event: Event, subject: str) -> Event:
-    """`event` about user `subject` (its path and its token's user) and from backend client `subject` (its token's
-    client_id): what a rate limit counts. The nested parts it changes are copies; the body is shared."""
+    """`event` about user `subject` (its path and its token's user, from the app's client), or, on the shared cache,
+    from backend client `subject` (its token's client_id and sub, as client credentials make them): what a rate
+    limit counts. The nested parts it changes are copies; the body is shared."""
     if subject == floors.USER:
         return event
     changed, path = dict(event), event.get("pathParameters") or {}
@@ -98,7 +99,7 @@ def about(event: Event, subject: str) -> Event:
     context = event["requestContext"]
     jwt = (context.get("authorizer") or {}).get("jwt")
     if jwt is not None:
-        claims = {**jwt["claims"], "client_id": subject} | ({"sub": subject} if "userId" in path else {})
+        claims = {**jwt["claims"], "sub": subject} | ({} if "userId" in path else {"client_id": subject})
         changed["requestContext"] = {
             **context,
             "authorizer": {**context["authorizer"], "jwt": {**jwt, "claims": claims}},

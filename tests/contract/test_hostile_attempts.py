@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import redis
 
-from actionlog import codec
+from actionlog import codec, keys
 from dev import emulator, local_api, redis_server
 from tests.support import (
     EVENTS,
@@ -194,7 +194,7 @@ def test_a_user_cache_key_named_like_other_data_stays_in_the_users_cache(fake_se
     response = invoke("user_cache_set", event)
 
     assert response["statusCode"] == 200
-    assert fake_server.exists(f"user:123:cache:{key}") == 1
+    assert fake_server.exists(keys.user_cache_key("123", key)) == 1
     assert fake_server.type("user:123:actions") == "list"
 
 

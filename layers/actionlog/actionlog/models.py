@@ -166,7 +166,7 @@ class ReadQuery(Shape):
     ] = None
     since: Annotated[
         datetime | None,
-        Before(_moment_text, accepts=str),
+        Before(_moment_text, accepts=datetime),
         Doc("Only entries whose timestamp is at or after this instant: ISO-8601 with a time zone."),
     ] = None
     before: Annotated[
