@@ -1,6 +1,8 @@
 import json
+from datetime import UTC, datetime
 
 import fakeredis
+import pytest
 
 from actionlog import actions, codec
 from actionlog.models import ActionIn
@@ -107,3 +109,26 @@ def test_entries_json_rebuilds_entries_of_other_shapes_into_the_contracts_shape(
 
 def test_entries_json_of_nothing_is_an_empty_array() -> None:
     assert codec.entries_json([]) == "[]"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ['a","b', "c"],
+        ["ends with a backslash \\", "next"],
+        ['\\",\\"', '"', ","],
+        ["caf\u00e9", "\U0001f600 emoji", "plain"],
+        ["only one"],
+    ],
+)
+def test_each_entry_keeps_its_own_name_however_the_names_are_spelt(names: list[str]) -> None:
+    stored = actions.new_entries([ActionIn(action=name) for name in names])
+
+    assert [json.loads(entry)["action"] for entry in stored] == names
+
+
+def test_entries_of_a_batch_sharing_a_timestamp_each_carry_it() -> None:
+    moment = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    stored = actions.new_entries([ActionIn(action=f"a{n}", timestamp=moment) for n in range(3)])
+
+    assert {json.loads(entry)["timestamp"] for entry in stored} == {"2026-11-25T12:00:00.000Z"}

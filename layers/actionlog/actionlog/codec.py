@@ -42,7 +42,10 @@ def refuse_unstorable(encoded: Sequence[bytes], values: Sequence[Any] = ()) -> N
     containers are shaped. Never a walk of the decoded containers.
     """
     joined = b"\n".join(encoded)
-    deep = joined.count(b"[") + joined.count(b"{") > MAX_JSON_DEPTH
+    # A level of nesting takes two bytes: only a long encoding can be too deep, and most are not even counted.
+    deep = any(
+        len(text) > 2 * MAX_JSON_DEPTH and text.count(b"[") + text.count(b"{") > MAX_JSON_DEPTH for text in encoded
+    )
     odd_numbers = b"NaN" in joined or b"Infinity" in joined
     long_numbers = _LONG_DIGITS in joined.translate(_DIGITS_AS_ZERO)
     if not (deep or odd_numbers or long_numbers):
