@@ -94,6 +94,7 @@ _LOG = scripts.script(LOG_SCRIPT)
 #
 # The cursor is found by the end of an entry's text: Actionlog writes `"id":"<id>"}` last, so an id quoted inside
 # metadata never matches. The list is at most ACTIONS_MAX_ENTRIES long, so a read is one round trip whatever it asks.
+# The entries after the cursor are taken with LRANGE, not unpack: Redis' Lua unpacks at most about 8,000 values.
 READ_SCRIPT = """
 local limit = tonumber(ARGV[2])
 local used, reset = -1, 0
@@ -112,7 +113,7 @@ local ending = '"id":"' .. ARGV[4] .. '"}'
 for index, entry in ipairs(entries) do
   if string.sub(entry, -#ending) == ending then
     local last = count < 0 and #entries or math.min(#entries, index + count)
-    return {1, used, reset, 1, {unpack(entries, index + 1, last)}}
+    return {1, used, reset, 1, call('LRANGE', KEYS[1], index, last - 1)}
   end
 end
 return {1, used, reset, 0}
