@@ -272,16 +272,18 @@ def read_page(
     """Up to `limit` entries, newest first, older than the entry `before` names (400 when the log no longer holds
     it), with an action among `names` and a timestamp at or after `since`: one round trip whatever is asked. The page
     is cut where its answer would pass `budget` bytes as a Lambda response carries it; `next` then says where to go
-    on. An entry without an id (the seed's) is returned but is no cursor: a page ends on an entry that has one."""
+    on. An entry without an id (the seed's) is returned but is no cursor: a page ends on an entry that has one, and a
+    page without one (the seed's entries, older than any with an id) is returned whole, where paging ends."""
     filtered = names is not None or since is not None
     stored = _read(user_id, -1 if filtered else limit + 1, before, rate, redis)
     matching = _matching(stored, names, since) if filtered else stored
     page = _fitting(matching[:limit], budget)
     if len(page) == len(matching):
         return Page(page, None)
-    while page and (cursor := entry_id(page[-1])) is None:
-        page.pop()  # a page ends on an entry a next page can start after
-    return Page(page, cursor if page else None)
+    end = len(page)
+    while end and (cursor := entry_id(page[end - 1])) is None:
+        end -= 1  # a page ends on an entry a next page can start after
+    return Page(page[:end], cursor) if end else Page(page, None)
 
 
 def _read(user_id: str, count: int, before: str | None, rate: RateLimit | None, redis: RedisClient) -> list[str]:
