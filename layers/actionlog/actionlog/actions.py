@@ -304,13 +304,15 @@ def _matching(stored: list[str], names: frozenset[str] | None, since: datetime |
     """The stored entries with an action among `names` and a timestamp at or after `since`, parsed in one pass."""
     try:
         parsed = pydantic_core.from_json("[" + ",".join(stored) + "]")
-    except ValueError:  # an entry that is not JSON (another writer's): parse them one by one
-        parsed = [_parsed(text) for text in stored]
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, list) or len(parsed) != len(stored):  # an entry that is not one JSON value (another
+        parsed = [_parsed(text) for text in stored]  # writer's, such as `1,2`): parse them one by one
     return [
         text
         for text, entry in zip(stored, parsed, strict=True)
         if isinstance(entry, dict)
-        and (names is None or entry.get("action") in names)
+        and (names is None or (isinstance(action := entry.get("action"), str) and action in names))
         and (since is None or _at_or_after(entry.get("timestamp"), since))
     ]
 
