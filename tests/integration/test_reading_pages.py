@@ -98,6 +98,21 @@ def test_entries_logged_between_pages_do_not_disturb_the_paging(real_redis: redi
     )
 
 
+@pytest.mark.parametrize("query", [{}, {"action": "login,view,pay"}], ids=["plain", "filtered"])
+def test_a_page_after_a_cursor_can_hold_the_rest_of_a_list_at_its_longest(
+    real_redis: redis.Redis, configure: Callable[..., None], query: dict[str, str]
+) -> None:
+    configure(ACTIONS_MAX_ENTRIES="10000")
+    stored = logged("123", 10_000, redis=real_redis)
+    first = read_actions("123", limit="1", **query)["json"]
+
+    rest = read_actions("123", limit="10000", before=first["next"], **query)
+
+    assert rest["statusCode"] == 200, rest["body"]
+    assert [entry["id"] for entry in rest["json"]["actions"]] == ids(stored)[1:]
+    assert rest["json"]["next"] is None
+
+
 # Stale and malformed cursors.
 
 STALE = "before names an entry the log no longer holds: read again from the newest"
