@@ -222,10 +222,17 @@ def test_a_page_of_the_seeds_entries_alone_is_returned_whole(real_redis: redis.R
     assert filtered["next"] is None
 
 
-def test_entries_of_another_writer_do_not_fail_a_filtered_read(real_redis: redis.Redis) -> None:
+OTHER_WRITERS = {
+    "two JSON values": "1,2",
+    "not JSON": "not json",
+    "an action that is not text": '{"action":["login"],"timestamp":"2026-01-01T00:00:00Z","metadata":{}}',
+}
+
+
+@pytest.mark.parametrize("other", list(OTHER_WRITERS.values()), ids=list(OTHER_WRITERS))
+def test_an_entry_of_another_writer_does_not_fail_a_filtered_read(real_redis: redis.Redis, other: str) -> None:
     ours = logged("123", 3, redis=real_redis)
-    others = ["1,2", "not json", '{"action":["login"],"timestamp":"2026-01-01T00:00:00Z","metadata":{}}']
-    real_redis.rpush("user:123:actions", *others)  # older than ours
+    real_redis.rpush("user:123:actions", other)  # older than ours
 
     response = read_actions("123", action="login,pay")
 
