@@ -117,8 +117,9 @@ def measure_all(plan: Plan, server: ThrowawayRedisServer, workdir: Path) -> Resu
     cold_starts = step("cold starts", lambda: cold.measure(layout, server.url, workdir, plan))
     memory = step("memory", lambda: run_worker("memory", plan, server.url))
     worst = step("worst bodies", lambda: run_worker("bodies", plan, server.url))
+    reads = step("long reads", lambda: run_worker("reads", plan, server.url))
     return Results(
-        plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer, worst
+        plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer, worst, reads
     )
 
 

@@ -430,7 +430,14 @@ def worst_bodies(plan: Plan, redis: Redis, plain: Redis) -> bodies.Bodies:
     return bodies.measure(min(plan.warm_rounds, bodies.ROUNDS), redis)
 
 
-PHASES = {"warm": warm, "memory": memory, "bodies": worst_bodies}
+def long_reads(plan: Plan, redis: Redis, plain: Redis) -> Any:
+    """Filtered reads of a 10,000-entry list beside the plain read (bench.reads, which builds on this module)."""
+    from bench import reads
+
+    return reads.measure(plan, redis)
+
+
+PHASES = {"warm": warm, "memory": memory, "bodies": worst_bodies, "reads": long_reads}
 
 
 def main(phase: str, plan: str, result: str) -> None:

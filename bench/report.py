@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from bench.bodies import INGEST_TIMEOUT_SECONDS, LAMBDA_CPU_SHARE_FACTOR, Bodies
 from bench.cold import ColdResult
 from bench.operations import SEED, Memory, Plan, SideBySide, Warm, operation
+from bench.reads import Reads
 
 # Handlers against plain redis-py doing the same Redis work, as ratios of their times; then counts and sizes.
 WARM_RATIO_TARGETS = {"log one": 2.0, "read 50": 2.0, "log batch of 100": 3.0}
@@ -114,6 +115,7 @@ class Results(NamedTuple):
     memory: Memory
     layer_mib: float | str  # str: why it was not measured
     bodies: Bodies | None = None  # the worst bodies (bench.bodies); None in results made before they were measured
+    reads: Reads | None = None  # filtered reads of a long list (bench.reads); None in results made before them
 
     def render(self) -> str:
         minutes, seconds = divmod(round(self.elapsed_seconds), 60)
@@ -122,7 +124,9 @@ class Results(NamedTuple):
         header += f"{minutes} min {seconds} s. Every figure is a median; how each is measured: docs/performance.md."
         sections = [header, table(["machine", ""], machine, "ll"), self.targets_section()]
         worst = [self.bodies_section()] if self.bodies is not None else []
-        return "\n\n".join([*sections, self.warm_section(), self.limits_section(), self.cold_section(), *worst]) + "\n"
+        reads = [self.reads_section()] if self.reads is not None else []
+        measured = [self.warm_section(), self.limits_section(), *reads, self.cold_section(), *worst]
+        return "\n\n".join([*sections, *measured]) + "\n"
 
     def targets(self) -> list[Target]:
         """Each target with what was measured and its verdict."""
@@ -178,6 +182,25 @@ class Results(NamedTuple):
             f"median of {self.bodies.rounds} rounds: its handler's time, and reading it (pydantic-core's parse of "
             "the same bytes).\n\n"
             + table(["body", "bytes", "answer", "handler ms", "reading ms", "ratio"], rows, "lrlrrr")
+        )
+
+    def reads_section(self) -> str:
+        assert self.reads is not None
+        rows = [
+            [read.name, f"{read.returned}", f"{read.timing.subject_us:,.0f}", f"{read.timing.floor_us:,.0f}",
+             median_ratio(read.timing), str(read.round_trips),
+             f"{read.timing.subject_us / 1000 * LAMBDA_CPU_SHARE_FACTOR:,.0f}"]
+            for read in self.reads.reads
+        ]  # fmt: skip
+        headers = ["filtered read", "entries answered", "handler µs", "plain read µs", "ratio (middle half)"]
+        return (
+            f"## Reading a {self.reads.entries:,}-entry list\n\nGET /users/{{userId}}/actions with "
+            f"ACTIONS_MAX_ENTRIES at {self.reads.entries:,} (for this measurement only) and every list that long: "
+            "each filtered read (bench/reads.py) takes the whole list after its cursor in its one round trip and keeps "
+            f"the matching entries; beside it, in the same {self.reads.rounds} rounds on the same users, the plain "
+            f"read `{self.reads.plain}` takes the newest 51. At 256 MB: the filtered read's time at a 256 MB "
+            f"function's share of a CPU (x {LAMBDA_CPU_SHARE_FACTOR:.1f}). Not a target.\n\n"
+            + table([*headers, "round trips", "at 256 MB ms"], rows, "lrrrrrr")
         )
 
     def layer_target(self) -> Target:

@@ -94,6 +94,7 @@ _LOG = scripts.script(LOG_SCRIPT)
 #
 # The cursor is found by the end of an entry's text: Actionlog writes `"id":"<id>"}` last, so an id quoted inside
 # metadata never matches. The list is at most ACTIONS_MAX_ENTRIES long, so a read is one round trip whatever it asks.
+# The entries after the cursor are taken with LRANGE, not unpack: Redis' Lua unpacks at most about 8,000 values.
 READ_SCRIPT = """
 local limit = tonumber(ARGV[2])
 local used, reset = -1, 0
@@ -112,7 +113,7 @@ local ending = '"id":"' .. ARGV[4] .. '"}'
 for index, entry in ipairs(entries) do
   if string.sub(entry, -#ending) == ending then
     local last = count < 0 and #entries or math.min(#entries, index + count)
-    return {1, used, reset, 1, {unpack(entries, index + 1, last)}}
+    return {1, used, reset, 1, call('LRANGE', KEYS[1], index, last - 1)}
   end
 end
 return {1, used, reset, 0}
@@ -276,16 +277,18 @@ def read_page(
     """Up to `limit` entries, newest first, older than the entry `before` names (400 when the log no longer holds
     it), with an action among `names` and a timestamp at or after `since`: one round trip whatever is asked. The page
     is cut where its answer would pass `budget` bytes as a Lambda response carries it; `next` then says where to go
-    on. An entry without an id (the seed's) is returned but is no cursor: a page ends on an entry that has one."""
+    on. An entry without an id (the seed's) is returned but is no cursor: a page ends on an entry that has one, and a
+    page without one (the seed's entries, older than any with an id) is returned whole, where paging ends."""
     filtered = names is not None or since is not None
     stored = _read(user_id, -1 if filtered else limit + 1, before, rate, redis)
     matching = _matching(stored, names, since) if filtered else stored
     page = _fitting(matching[:limit], budget)
     if len(page) == len(matching):
         return Page(page, None)
-    while page and (cursor := entry_id(page[-1])) is None:
-        page.pop()  # a page ends on an entry a next page can start after
-    return Page(page, cursor if page else None)
+    end = len(page)
+    while end and (cursor := entry_id(page[end - 1])) is None:
+        end -= 1  # a page ends on an entry a next page can start after
+    return Page(page[:end], cursor) if end else Page(page, None)
 
 
 def _read(user_id: str, count: int, before: str | None, rate: RateLimit | None, redis: RedisClient) -> list[str]:
@@ -306,13 +309,15 @@ def _matching(stored: list[str], names: frozenset[str] | None, since: datetime |
     """The stored entries with an action among `names` and a timestamp at or after `since`, parsed in one pass."""
     try:
         parsed = pydantic_core.from_json("[" + ",".join(stored) + "]")
-    except ValueError:  # an entry that is not JSON (another writer's): parse them one by one
-        parsed = [_parsed(text) for text in stored]
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, list) or len(parsed) != len(stored):  # an entry that is not one JSON value (another
+        parsed = [_parsed(text) for text in stored]  # writer's, such as `1,2`): parse them one by one
     return [
         text
         for text, entry in zip(stored, parsed, strict=True)
         if isinstance(entry, dict)
-        and (names is None or entry.get("action") in names)
+        and (names is None or (isinstance(action := entry.get("action"), str) and action in names))
         and (since is None or _at_or_after(entry.get("timestamp"), since))
     ]
 

@@ -159,9 +159,9 @@ class ReadQuery(Shape):
             " deployment's own cap may be other."
         ),
     ] = None
+    # The constraints sit on the text, not on the optional: on `str | None` they would check nothing.
     action: Annotated[
-        str | None,
-        Text(pattern=r"^[^,\x00-\x1f\x7f-\x9f]{1,100}(,[^,\x00-\x1f\x7f-\x9f]{1,100}){0,19}$"),
+        Annotated[str, Text(pattern=r"^[^,\x00-\x1f\x7f-\x9f]{1,100}(,[^,\x00-\x1f\x7f-\x9f]{1,100}){0,19}$")] | None,
         Doc("Only entries with one of these action names: up to 20, comma-separated."),
     ] = None
     since: Annotated[
@@ -170,8 +170,7 @@ class ReadQuery(Shape):
         Doc("Only entries whose timestamp is at or after this instant: ISO-8601 with a time zone."),
     ] = None
     before: Annotated[
-        str | None,
-        Text(pattern=ENTRY_ID_PATTERN),
+        Annotated[str, Text(pattern=ENTRY_ID_PATTERN)] | None,
         Doc("Only entries older than the entry with this id: the `next` of the previous page."),
     ] = None
 
