@@ -13,7 +13,12 @@ def dry_run(*arguments: str) -> list[str]:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     completed = subprocess.run(
-        ["make", "-n", "--no-print-directory", *arguments], cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=30
+        ["make", "-n", "--no-print-directory", *arguments],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     )
     return completed.stdout.splitlines()
 

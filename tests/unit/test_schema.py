@@ -85,3 +85,19 @@ def test_the_json_schema_is_pydantics_with_constraints_defaults_and_descriptions
     assert schema["additionalProperties"] is False
     assert schema["properties"]["kind"]["enum"] == ["a", "b"]
     assert json.loads(json.dumps(schema))  # plain JSON
+
+
+def test_constraints_on_an_optional_value_hold_for_the_value() -> None:
+    from typing import Annotated
+
+    from actionlog.schema import Number, Shape, Text
+
+    class Optional(Shape):
+        name: Annotated[str | None, Text(pattern=r"^[a-z]+$", max_length=3)] = None
+        size: Annotated[int | None, Number(ge=1)] = None
+
+    assert Optional.validate_python({}).name is None
+    assert Optional.validate_python({"name": "abc", "size": 1}).size == 1
+    for refused in ({"name": "ABC"}, {"name": "abcd"}, {"size": 0}):
+        with pytest.raises(ValueError):
+            Optional.validate_python(refused)

@@ -286,7 +286,9 @@ def core(annotation: Any) -> Any:
 def _constrained(schema: Any, markers: tuple[Any, ...]) -> Any:
     for marker in markers:
         if isinstance(marker, Text | Number | Length | Moment):
-            schema.update({name: value for name, value in marker.constraints.items() if value is not None})
+            # On `X | None` the constraints are the value's: a nullable schema would ignore them.
+            target = schema["schema"] if schema.get("type") == "nullable" else schema
+            target.update({name: value for name, value in marker.constraints.items() if value is not None})
         elif isinstance(marker, Before):
             accepts = core(marker.accepts) if marker.accepts is not None else None
             metadata = schema.pop("metadata", None)
