@@ -99,5 +99,5 @@ def test_constraints_on_an_optional_value_hold_for_the_value() -> None:
     assert Optional.validate_python({}).name is None
     assert Optional.validate_python({"name": "abc", "size": 1}).size == 1
     for refused in ({"name": "ABC"}, {"name": "abcd"}, {"size": 0}):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="validation error"):
             Optional.validate_python(refused)
