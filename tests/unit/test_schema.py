@@ -101,3 +101,19 @@ def test_constraints_on_an_optional_value_hold_for_the_value() -> None:
     for refused in ({"name": "ABC"}, {"name": "abcd"}, {"size": 0}):
         with pytest.raises(ValueError, match="validation error"):
             Optional.validate_python(refused)
+
+
+def test_a_list_of_fields_is_validated_as_its_shape_and_kept_as_dicts() -> None:
+    from actionlog.models import ActionIn, BatchIn
+
+    batch = BatchIn.validate_json('{"actions": [{"action": "a"}, {"action": "b", "metadata": {"k": 1}}]}')
+
+    assert batch.actions == [
+        {"action": "a", "metadata": {}, "timestamp": None},
+        {"action": "b", "metadata": {"k": 1}, "timestamp": None},
+    ]
+    for refused in ('{"action": ""}', '{"action": "a", "metadata": []}', '{"metadata": {}}', '{"action": 5}'):
+        with pytest.raises(ValueError, match="validation error"):
+            BatchIn.validate_json('{"actions": [' + refused + "]}")
+        with pytest.raises(ValueError, match="validation error"):
+            ActionIn.validate_json(refused)  # the same refusals as the shape itself

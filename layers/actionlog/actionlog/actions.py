@@ -22,7 +22,7 @@ import pydantic_core
 from actionlog import keys, scripts
 from actionlog.codec import refuse_unstorable, utc_timestamp
 from actionlog.errors import BadRequest, Unprocessable, translate_store_errors
-from actionlog.models import ENTRY_ID_PATTERN, MAX_METADATA_BYTES, ActionIn
+from actionlog.models import ENTRY_ID_PATTERN, MAX_METADATA_BYTES, ActionFields, ActionIn
 from actionlog.observability import count
 from actionlog.ratelimit import READS, WRITES, RateLimit
 from actionlog.redis_client import RedisClient
@@ -160,7 +160,7 @@ class Logged:
     replayed: bool = False
 
 
-def new_entries(actions: Sequence[ActionIn], *, now: datetime | None = None) -> list[bytes]:
+def new_entries(actions: Sequence[ActionIn | ActionFields], *, now: datetime | None = None) -> list[bytes]:
     """Stored entries (compact JSON, UTF-8: what Redis is sent) for `actions`: each with a timestamp in UTC (the
     client's, else the server's) and an id. Every entry point makes its entries here, so every entry is checked
     here: metadata of at most MAX_METADATA_BYTES (else 422) that every JSON reader can take back (else 400).
@@ -172,24 +172,25 @@ def new_entries(actions: Sequence[ActionIn], *, now: datetime | None = None) -> 
     server_time = utc_timestamp(now or datetime.now(UTC))
     width = 2 * _ID_BYTES
     ids = os.urandom(_ID_BYTES * len(actions)).hex().encode()
-    metadata = [pydantic_core.to_json(action.metadata) if action.metadata else b"{}" for action in actions]
+    given = [action if type(action) is dict else vars(action) for action in actions]  # each action's fields
+    metadata = [pydantic_core.to_json(fields["metadata"]) if fields.get("metadata") else b"{}" for fields in given]
     if max(map(len, metadata), default=0) > MAX_METADATA_BYTES:
         raise Unprocessable(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
     refuse_unstorable(metadata)
     # Every name in one encoding, cut at the `","` between strings: inside a string a quote is always escaped.
-    names = pydantic_core.to_json([action.action for action in actions])[2:-2].split(b'","') if actions else []
+    names = pydantic_core.to_json([fields["action"] for fields in given])[2:-2].split(b'","') if given else []
     stamps: dict[datetime, bytes] = {}  # a batch's actions often share their client's timestamp
     return [
         b'{"action":"%b","timestamp":"%b","metadata":%b,"id":"%b"}'
         % (
             name,
             server_time
-            if action.timestamp is None
-            else stamps.get(action.timestamp) or stamps.setdefault(action.timestamp, utc_timestamp(action.timestamp)),
+            if (moment := fields.get("timestamp")) is None
+            else stamps.get(moment) or stamps.setdefault(moment, utc_timestamp(moment)),
             encoded_metadata,
             ids[index * width : (index + 1) * width],
         )
-        for index, (action, name, encoded_metadata) in enumerate(zip(actions, names, metadata, strict=True))
+        for index, (fields, name, encoded_metadata) in enumerate(zip(given, names, metadata, strict=True))
     ]
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from actionlog.keys import CACHE_KEY_PATTERN, USER_CACHE_KEY_PATTERN, USER_ID_PATTERN, cache_key
-from actionlog.schema import Before, Doc, Encoded, Length, Moment, Number, Shape, Text, field
+from actionlog.schema import Before, Doc, Encoded, Fields, Length, Moment, Number, Shape, Text, field
 from actionlog.settings import Settings, get_settings
 
 MAX_BODY_BYTES = 1024 * 1024  # a request body, as the adapters admit it; API Gateway's own limit is ten times that
@@ -189,10 +189,14 @@ class ActionIn(Shape):
     timestamp: Timestamp | None = None
 
 
+type ActionFields = dict[str, Any]  # an ActionIn's fields, by name
+
+
 class BatchIn(Shape):
     """A batch of actions, oldest first."""
 
-    actions: Annotated[list[ActionIn], Length(min_length=1, max_length=MAX_BATCH_SIZE)]
+    # Each action validated as an ActionIn, kept as a dict of its fields: a hundred models cost half the validation.
+    actions: Annotated[list[ActionFields], Fields(ActionIn), Length(min_length=1, max_length=MAX_BATCH_SIZE)]
 
 
 class CachePut(Shape):

@@ -232,14 +232,46 @@ def _compiled(shape: type[Shape]) -> tuple[SchemaValidator, SchemaSerializer]:
 
 
 def _model_field(annotation: Any, spec: _Field | None) -> cs.ModelField:
+    schema, metadata = _field_schema(annotation, spec)
+    omit = _is_none if spec is not None and spec.omit_if_none else None
+    return cs.model_field(schema, serialization_exclude_if=omit, metadata=metadata)
+
+
+def _field_schema(annotation: Any, spec: _Field | None) -> tuple[Any, Any]:
+    """A field's schema with its default, and its metadata (a description is the field's, in the JSON Schema)."""
     schema = core(annotation)
-    metadata = schema.pop("metadata", None)  # a description is the field's, in the JSON Schema
+    metadata = schema.pop("metadata", None)
     if spec is not None and spec.factory is not None:
         schema = cs.with_default_schema(schema, default_factory=spec.factory)
     elif spec is not None and spec.default is not _NOT_GIVEN:
         schema = cs.with_default_schema(schema, default=spec.default)
-    omit = _is_none if spec is not None and spec.omit_if_none else None
-    return cs.model_field(schema, serialization_exclude_if=omit, metadata=metadata)
+    return schema, metadata
+
+
+class Fields:
+    """On a list of dicts, `Annotated[list[dict[str, Any]], Fields(SomeShape)]`: each item is validated as `shape`
+    and kept as a dict of its fields.
+
+    The same schema (fields, constraints, defaults, strictness, extra fields), and the same JSON Schema, without a
+    model's work for each item: for a batch of 100 actions, about half of validating it.
+    """
+
+    def __init__(self, shape: type["Shape"]) -> None:
+        self.shape = shape
+
+
+def fields_of(shape: type[Shape]) -> Any:
+    """The pydantic-core schema of `shape` validated into a dict of its fields (see `Fields`)."""
+    annotations = typing.get_type_hints(shape, include_extras=True)
+    fields = {}
+    for name, spec in _fields(shape).items():
+        schema, metadata = _field_schema(annotations[name], spec)
+        required = schema.get("type") != "default"
+        fields[name] = cs.typed_dict_field(schema, required=required, metadata=metadata)
+    config = cs.CoreConfig(strict=shape.__strict__, extra_fields_behavior=shape.__extra__)
+    return cs.typed_dict_schema(
+        fields, cls=shape, ref=shape.__qualname__, extra_behavior=shape.__extra__, config=config
+    )
 
 
 def _is_none(value: Any) -> bool:
@@ -269,7 +301,9 @@ def core(annotation: Any) -> Any:
         return annotation.core_schema()
     origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
-        return _constrained(core(arguments[0]), annotation.__metadata__)
+        shapes = [marker.shape for marker in annotation.__metadata__ if isinstance(marker, Fields)]
+        inner = cs.list_schema(fields_of(shapes[0])) if shapes else core(arguments[0])
+        return _constrained(inner, annotation.__metadata__)
     if origin is dict:
         return cs.dict_schema(core(arguments[0]), core(arguments[1]))
     if origin is list:
