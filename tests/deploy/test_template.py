@@ -216,7 +216,7 @@ def test_at_the_redis_parameters_maxima_a_dead_redis_still_answers_before_the_fu
         float(parameters[name]["MaxValue"]) for name in ("RedisConnectTimeout", "RedisSocketTimeout", "RedisRetries")
     )
     redis_seconds = (1 + retries) * (connect + reply) + retries * RETRY_BACKOFF_CAP_SECONDS
-    attempts = SECRET_READ["retries"]["max_attempts"]
+    attempts = SECRET_READ["retries"]["total_max_attempts"]
     secret_seconds = attempts * (SECRET_READ["connect_timeout"] + SECRET_READ["read_timeout"]) + (attempts - 1) * 1.0
 
     timeouts = {name: function["Properties"]["Timeout"] for name, function in functions().items()}

@@ -8,7 +8,7 @@ from redis import exceptions as redis_errors
 
 from actionlog import redis_client
 from actionlog.errors import ConfigurationError, StoreUnavailable
-from actionlog.redis_client import SecretCredentials, create_client
+from actionlog.redis_client import SECRET_READ, SecretCredentials, create_client
 from actionlog.settings import Settings
 from bench import floors
 from tests.support import free_port
@@ -146,3 +146,16 @@ def test_the_benchmarks_floor_client_is_configured_as_the_default_settings_confi
         assert floor[option] == ours[option], option
     assert floor["retry"].get_retries() == ours["retry"].get_retries()  # type: ignore[attr-defined]
     assert Settings().actions_max_entries == floors.MAX_ENTRIES
+
+
+def test_the_secret_read_makes_two_attempts_in_all_and_botocore_leaves_the_setting_alone() -> None:
+    import copy
+
+    import boto3
+    from botocore.config import Config
+
+    before = copy.deepcopy(SECRET_READ)
+    client = boto3.client("secretsmanager", region_name="eu-west-1", config=Config(**copy.deepcopy(SECRET_READ)))
+
+    assert client.meta.config.retries["total_max_attempts"] == 2  # the first attempt and one retry
+    assert SECRET_READ == before

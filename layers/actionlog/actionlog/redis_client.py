@@ -9,6 +9,7 @@ Timeouts and retries are sized for Lambda, not redis-py's defaults (5 s, 10 retr
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,8 @@ else:
 RETRY_BACKOFF_CAP_SECONDS = 0.2  # the longest wait before a retry after a connection error
 # botocore's defaults (60 s timeouts, several attempts) would outlast the function timeout when the endpoint is
 # unreachable (a VPC without NAT or endpoint): two attempts of 1 s + 1 s, and standard mode's backoff (up to 1 s).
-SECRET_READ = {"connect_timeout": 1, "read_timeout": 1, "retries": {"max_attempts": 2, "mode": "standard"}}
+# `total_max_attempts` counts the first attempt (botocore's `max_attempts` counts only the retries).
+SECRET_READ = {"connect_timeout": 1, "read_timeout": 1, "retries": {"total_max_attempts": 2, "mode": "standard"}}
 
 _client: RedisClient | None = None
 _lock = threading.Lock()
@@ -168,7 +170,7 @@ class SecretCredentials(CredentialProvider):
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
         from botocore.config import Config  # type: ignore[import-untyped]
 
-        secrets = SecretsProvider(boto_config=Config(**SECRET_READ))
+        secrets = SecretsProvider(boto_config=Config(**copy.deepcopy(SECRET_READ)))  # botocore edits what it is given
         try:
             secret = secrets.get(self._secret_arn, force_fetch=True)
         except Exception as exc:
