@@ -158,4 +158,4 @@ def test_the_secret_read_makes_two_attempts_in_all_and_botocore_leaves_the_setti
     client = boto3.client("secretsmanager", region_name="eu-west-1", config=Config(**copy.deepcopy(SECRET_READ)))
 
     assert client.meta.config.retries["total_max_attempts"] == 2  # the first attempt and one retry
-    assert SECRET_READ == before
+    assert before == SECRET_READ
