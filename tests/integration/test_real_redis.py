@@ -74,3 +74,15 @@ def test_health_writes_and_reads_a_short_lived_key(real_redis: redis.Redis) -> N
     assert response["statusCode"] == 200
     assert response["json"]["status"] == "ok"
     assert 0 < real_redis.ttl("actionlog:health") <= 10
+
+
+def test_an_entry_holding_the_reads_separator_is_read_back_whole(real_redis: redis.Redis) -> None:
+    # Entries come back from the read's script joined by a control character no JSON text holds unescaped; another
+    # writer's bytes may hold it all the same, and then the read falls back to the entries one by one.
+    real_redis.rpush("user:123:actions", "not json \x1e at all")
+    invoke("log_action", load_event("log_action.json"))
+
+    read = invoke("get_user_actions", load_event("get_user_actions.json"))
+
+    assert read["statusCode"] == 200
+    assert [entry.get("raw") for entry in read["json"]["actions"]] == [None, "not json \x1e at all"]

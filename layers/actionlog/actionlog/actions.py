@@ -88,16 +88,24 @@ return {1, used, reset}
 _LOG = scripts.script(LOG_SCRIPT)
 
 # KEYS: the list, the user's read counter. ARGV: how many entries (-1: all), the rate limit and window (ms), and a
-# cursor: the id of the entry to read after ('' for the newest). Returns {1, used, reset, 1, entries}, {1, used,
-# reset, 0} when the list no longer holds the cursor's entry, or {-1, used, reset} over the rate limit. A read the
-# store cannot count (out of memory) is answered all the same.
+# cursor: the id of the entry to read after ('' for the newest). Returns {1, used, reset, 1, n, the n entries joined
+# by ENTRY_SEPARATOR}, {1, used, reset, 0} when the list no longer holds the cursor's entry, or {-1, used, reset}
+# over the rate limit. A read the store cannot count (out of memory) is answered all the same. The entries come back
+# as one string (as a list when ARGV[5] is 'list'): passed as 50 strings, from Lua to the reply and through the
+# client, they cost about as much as the LRANGE itself.
 #
 # The cursor is found by the end of an entry's text: Actionlog writes `"id":"<id>"}` last, so an id quoted inside
 # metadata never matches. The list is at most ACTIONS_MAX_ENTRIES long, so a read is one round trip whatever it asks.
 # The entries after the cursor are taken with LRANGE, not unpack: Redis' Lua unpacks at most about 8,000 values.
 READ_SCRIPT = """
-local limit = tonumber(ARGV[2])
 local used, reset = -1, 0
+local function found(entries)
+  if ARGV[5] == 'list' then
+    return {1, used, reset, 1, #entries, entries}
+  end
+  return {1, used, reset, 1, #entries, table.concat(entries, '\\30')}
+end
+local limit = tonumber(ARGV[2])
 if limit > 0 then
   used, reset = count_request(KEYS[2], limit, tonumber(ARGV[3]), now_ms(), true)
   if used > limit then
@@ -106,19 +114,20 @@ if limit > 0 then
 end
 local count = tonumber(ARGV[1])
 if ARGV[4] == '' then
-  return {1, used, reset, 1, call('LRANGE', KEYS[1], 0, count < 0 and -1 or count - 1)}
+  return found(call('LRANGE', KEYS[1], 0, count < 0 and -1 or count - 1))
 end
 local entries = call('LRANGE', KEYS[1], 0, -1)
 local ending = '"id":"' .. ARGV[4] .. '"}'
 for index, entry in ipairs(entries) do
   if string.sub(entry, -#ending) == ending then
     local last = count < 0 and #entries or math.min(#entries, index + count)
-    return {1, used, reset, 1, call('LRANGE', KEYS[1], index, last - 1)}
+    return found(call('LRANGE', KEYS[1], index, last - 1))
   end
 end
 return {1, used, reset, 0}
 """
 _READ = scripts.script(READ_SCRIPT)
+ENTRY_SEPARATOR = "\x1e"  # ASCII's record separator: a control character, never unescaped in JSON text
 
 RECEIPTS_MAX = 100  # receipts kept per user: a client retries its newest requests, not one 100 writes ago
 RECEIPT_TTL_SECONDS = 24 * 60 * 60
@@ -292,18 +301,28 @@ def read_page(
     return Page(page[:end], cursor) if end else Page(page, None)
 
 
-def _read(user_id: str, count: int, before: str | None, rate: RateLimit | None, redis: RedisClient) -> list[str]:
+def _read(
+    user_id: str, count: int, before: str | None, rate: RateLimit | None, redis: RedisClient, form: str = "joined"
+) -> list[str]:
     _, used, reset_ms, *found = _READ(
         keys=[keys.actions_key(user_id), keys.user_rate_key(user_id, READS)],
-        args=[count, *(rate.args() if rate is not None else (0, 1)), before or ""],
+        args=[count, *(rate.args() if rate is not None else (0, 1)), before or "", form],
         client=redis,
     )
     if rate is not None:
         rate.counted(used, reset_ms)
     if found[0] == 0:
         raise BadRequest("before names an entry the log no longer holds: read again from the newest")
-    entries: list[str] = found[1]
-    return entries
+    _, length, entries = found
+    if form == "list":
+        listed: list[str] = entries
+        return listed
+    split: list[str] = entries.split(ENTRY_SEPARATOR) if length else []
+    if len(split) != length:
+        # An entry holding the separator, a control character no JSON text holds unescaped (another writer's bytes):
+        # read again as a list, at the cost of a second round trip, not counted again.
+        return _read(user_id, count, before, None, redis, "list")
+    return split
 
 
 def _matching(stored: list[str], names: frozenset[str] | None, since: datetime | None) -> list[str]:
