@@ -132,3 +132,17 @@ def test_entries_of_a_batch_sharing_a_timestamp_each_carry_it() -> None:
     stored = actions.new_entries([ActionIn(action=f"a{n}", timestamp=moment) for n in range(3)])
 
     assert {json.loads(entry)["timestamp"] for entry in stored} == {"2026-11-25T12:00:00.000Z"}
+
+
+def test_an_entry_in_actionlogs_layout_is_taken_as_written_and_any_other_is_checked() -> None:
+    [ours] = [entry.decode() for entry in entries("login")]
+    seed = '{"action":"login","timestamp":"2025-10-15T14:30:00Z","metadata":{}}'
+    mimic_without_an_id = ours[: ours.rindex(',"id"')] + ',"id":"not-hex"}'
+
+    assert codec.written_here(ours)
+    assert not codec.written_here(seed)
+    assert not codec.written_here(mimic_without_an_id)
+    assert not codec.written_here("not json at all")
+    mixed = json.loads(codec.entries_json([ours, seed, "not json at all"]))
+    assert [entry["action"] for entry in mixed] == ["login", "login", ""]
+    assert mixed[2]["raw"] == "not json at all"
