@@ -8,7 +8,11 @@ other limited route counts with `count`, one round trip before its operation.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
+
+from redis import exceptions as redis_errors
 
 from actionlog import keys, scripts
 from actionlog.errors import RateLimited, translate_store_errors
@@ -82,3 +86,31 @@ def _count(limit: RateLimit, redis: RedisClient) -> tuple[int, int]:
 def count(limit: RateLimit, *, redis: RedisClient) -> None:
     """Count one request on its own (one round trip); RateLimited (429) over the limit."""
     limit.counted(*_count(limit, redis))
+
+
+def count_beside(limit: RateLimit, command: tuple[Any, ...], *, redis: RedisClient) -> Any:
+    """Count a read and send `command` (a read of the same slot) with it, one round trip, no script: INCR, then
+    PEXPIREAT NX at the window's end (by this clock: the first request of a window sets it), PTTL for the answer's
+    RateLimit-Reset, and `command`; its reply, or RateLimited (429) over the limit. Not a MULTI, which Redis refuses
+    whole while out of memory: a count the store cannot write is skipped, and the read served."""
+    now = int(time.time() * 1000)
+    window_end = (now // limit.window_ms + 1) * limit.window_ms
+    used, _, left, reply = _pipelined(limit.key, window_end, command, redis)
+    if isinstance(used, redis_errors.OutOfMemoryError):
+        return reply
+    for result in (used, reply):
+        if isinstance(result, Exception):
+            raise result
+    limit.counted(int(used), int(left) if isinstance(left, int) and left > 0 else window_end - now)
+    return reply
+
+
+@translate_store_errors
+def _pipelined(key: str, window_end: int, command: tuple[Any, ...], redis: RedisClient) -> list[Any]:
+    with redis.pipeline(transaction=False) as pipe:
+        pipe.execute_command("INCR", key)  # redis-py's incr() sends INCRBY, a command the ACL line need not grant
+        pipe.pexpireat(key, window_end, nx=True)
+        pipe.pttl(key)
+        pipe.execute_command(*command)
+        results: list[Any] = pipe.execute(raise_on_error=False)
+    return results
