@@ -46,9 +46,8 @@ from actionlog.settings import Settings, get_settings
 # reset} over the rate limit (nothing written).
 LOG_SCRIPT = """
 local now = now_ms()
-local limit = tonumber(ARGV[6])
-local used, reset = count_request(KEYS[4], limit, tonumber(ARGV[7]), now, false)
-if used > limit and limit > 0 then
+local used, reset, over = count_request(KEYS[4], ARGV[6], ARGV[7], now, false)
+if over then
   return {-1, used, reset}
 end
 local keyed = ARGV[2] ~= ''
@@ -98,19 +97,15 @@ _LOG = scripts.script(LOG_SCRIPT)
 # metadata never matches. The list is at most ACTIONS_MAX_ENTRIES long, so a read is one round trip whatever it asks.
 # The entries after the cursor are taken with LRANGE, not unpack: Redis' Lua unpacks at most about 8,000 values.
 READ_SCRIPT = """
-local used, reset = -1, 0
+local used, reset, over = count_request(KEYS[2], ARGV[2], ARGV[3], now_ms(), true)
+if over then
+  return {-1, used, reset}
+end
 local function found(entries)
   if ARGV[5] == 'list' then
     return {1, used, reset, 1, #entries, entries}
   end
   return {1, used, reset, 1, #entries, table.concat(entries, '\\30')}
-end
-local limit = tonumber(ARGV[2])
-if limit > 0 then
-  used, reset = count_request(KEYS[2], limit, tonumber(ARGV[3]), now_ms(), true)
-  if used > limit then
-    return {-1, used, reset}
-  end
 end
 local count = tonumber(ARGV[1])
 if ARGV[4] == '' then

@@ -38,9 +38,8 @@ _PUT_OWN = scripts.script(
     _FORGET_EXPIRED
     + """
 local now = now_ms()
-local limit = tonumber(ARGV[6])
-local used, reset = count_request(KEYS[4], limit, tonumber(ARGV[7]), now, false)
-if used > limit and limit > 0 then
+local used, reset, over = count_request(KEYS[4], ARGV[6], ARGV[7], now, false)
+if over then
   return {-1, used, reset}
 end
 forget_expired(KEYS[2], KEYS[3], now)
@@ -80,13 +79,9 @@ _GET = scripts.script("return {call('GET', KEYS[1]), call('PTTL', KEYS[1])}")
 # KEYS: the entry, the user's read counter. ARGV: the rate limit and window (ms).
 # Returns {1, used, reset, value or false, its TTL in ms (-1: none)}, or {-1, used, reset} over the rate limit.
 _GET_OWN = scripts.script("""
-local limit = tonumber(ARGV[1])
-local used, reset = -1, 0
-if limit > 0 then
-  used, reset = count_request(KEYS[2], limit, tonumber(ARGV[2]), now_ms(), true)
-  if used > limit then
-    return {-1, used, reset}
-  end
+local used, reset, over = count_request(KEYS[2], ARGV[1], ARGV[2], now_ms(), true)
+if over then
+  return {-1, used, reset}
 end
 return {1, used, reset, call('GET', KEYS[1]), call('PTTL', KEYS[1])}
 """)
@@ -97,9 +92,8 @@ _DELETE_OWN = scripts.script(
     _FORGET_EXPIRED
     + """
 local now = now_ms()
-local limit = tonumber(ARGV[2])
-local used, reset = count_request(KEYS[4], limit, tonumber(ARGV[3]), now, false)
-if used > limit and limit > 0 then
+local used, reset, over = count_request(KEYS[4], ARGV[2], ARGV[3], now, false)
+if over then
   return {-1, used, reset}
 end
 forget_expired(KEYS[2], KEYS[3], now)
@@ -118,14 +112,10 @@ return {deleted, used, reset}
 # Returns {1, used, reset, {key, expiry (epoch ms, 'inf' for none), ...}, now}: the keys that have not expired, or
 # {-1, used, reset} over the rate limit. It only reads (but for the counter): expired keys are left to the next write.
 _LIST_OWN = scripts.script("""
-local limit = tonumber(ARGV[1])
 local now = now_ms()
-local used, reset = -1, 0
-if limit > 0 then
-  used, reset = count_request(KEYS[2], limit, tonumber(ARGV[2]), now, true)
-  if used > limit then
-    return {-1, used, reset}
-  end
+local used, reset, over = count_request(KEYS[2], ARGV[1], ARGV[2], now, true)
+if over then
+  return {-1, used, reset}
 end
 return {1, used, reset, call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES'), now}
 """)

@@ -21,9 +21,8 @@ from actionlog.redis_client import RedisClient
 # Returns {keys of stored data deleted, used, reset}; {-1, used, reset} when the index names an entry that is not
 # among KEYS (the request is counted once all the same); {-2, used, reset} over the rate limit (nothing deleted).
 _ERASE = scripts.script("""
-local limit = tonumber(ARGV[2])
-local used, reset = count_request(KEYS[6], limit, tonumber(ARGV[3]), now_ms(), false)
-if used > limit and limit > 0 then
+local used, reset, over = count_request(KEYS[6], ARGV[2], ARGV[3], now_ms(), false)
+if over then
   return {-2, used, reset}
 end
 local declared = {}

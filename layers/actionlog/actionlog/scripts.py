@@ -7,8 +7,9 @@ Every script starts with the same prelude:
   line naming the cause, not a 500);
 - `now_ms()`: the server's clock, so that Lambda clocks never matter;
 - `count_request(key, limit, window, now, lenient)`: one request counted in the fixed window, aligned to the
-  epoch, that holds `now`; it returns the requests counted so far in the window (-1 when `limit` is 0: no limit)
-  and the milliseconds to the window's end. `lenient`: a count the store cannot write for lack of memory is skipped
+  epoch, that holds `now` (`limit` and `window` as ARGV gives them); it returns the requests counted so far in the
+  window (-1 when `limit` is 0: no limit), the milliseconds to the window's end, and whether the request is over
+  the limit. `lenient`: a count the store cannot write for lack of memory is skipped
   (-1) rather than failing the request, so reads keep working while Redis refuses writes.
 
 Scripts name every key they touch in KEYS, all in one hash slot, so they run on Redis Cluster too (keys.py).
@@ -35,21 +36,23 @@ local function now_ms()
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
 local function count_request(key, limit, window, now, lenient)
+  limit = tonumber(limit)
   if limit <= 0 then
-    return -1, 0
+    return -1, 0, false
   end
+  window = tonumber(window)
   local reset_at = (math.floor(now / window) + 1) * window
   local used = redis.pcall('INCR', key)
   if type(used) == 'table' and used.err then
     if lenient and string.sub(used.err, 1, 4) == 'OOM ' then
-      return -1, 0
+      return -1, 0, false
     end
     raise(used, 'INCR', key)
   end
   if used == 1 then
     call('PEXPIREAT', key, reset_at)
   end
-  return used, reset_at - now
+  return used, reset_at - now, used > limit
 end
 """
 
@@ -62,6 +65,6 @@ def script(body: str) -> Script:
 # KEYS: the counter. ARGV: the limit, the window (ms), 1 to skip a count the store cannot write.
 # Returns {requests counted in the window, ms to its end}.
 COUNT = script("""
-local used, reset = count_request(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), now_ms(), ARGV[3] == '1')
+local used, reset = count_request(KEYS[1], ARGV[1], ARGV[2], now_ms(), ARGV[3] == '1')
 return {used, reset}
 """)
