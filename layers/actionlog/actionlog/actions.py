@@ -126,7 +126,6 @@ ENTRY_SEPARATOR = "\x1e"  # ASCII's record separator: a control character, never
 
 RECEIPTS_MAX = 100  # receipts kept per user: a client retries its newest requests, not one 100 writes ago
 RECEIPT_TTL_SECONDS = 24 * 60 * 60
-DAY_MS = 24 * 60 * 60 * 1000
 # Lambda refuses a response over 6 MB (6,291,456 bytes) as API Gateway gets it: a page keeps well inside it.
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 _ID = re.compile(ENTRY_ID_PATTERN)
@@ -230,7 +229,7 @@ def log_actions(
             RECEIPT_TTL_SECONDS * 1000,
             RECEIPTS_MAX,
             *(rate.args() if rate is not None else (0, 1)),
-            settings.user_data_retention_days * DAY_MS,
+            settings.retention_ms,
             *entries,
         ],
         redis=redis,

@@ -121,7 +121,6 @@ return {1, used, reset, call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITH
 """)
 
 _QUOTAS = {"keys": "USER_CACHE_MAX_KEYS", "bytes": "USER_CACHE_MAX_BYTES"}
-DAY_MS = 24 * 60 * 60 * 1000
 
 
 class CachedValue(NamedTuple):
@@ -204,7 +203,7 @@ def put_own(
     TTL it was given, else the retention's (USER_DATA_RETENTION_DAYS), which it returns in seconds (None: none)."""
     settings = settings or get_settings()
     encoded = _encoded(value)
-    ttl_ms = ttl_seconds * 1000 if ttl_seconds is not None else settings.user_data_retention_days * DAY_MS
+    ttl_ms = ttl_seconds * 1000 if ttl_seconds is not None else settings.retention_ms
     outcome, used, reset_ms, *quota = _run(
         _PUT_OWN,
         keys=[

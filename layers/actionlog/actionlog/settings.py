@@ -193,6 +193,11 @@ class Settings:
         " `ttlSeconds` after N days; 0: kept until deleted")
     # fmt: on
 
+    @property
+    def retention_ms(self) -> int:
+        """USER_DATA_RETENTION_DAYS in milliseconds, as the scripts take it (0: kept until deleted)."""
+        return self.user_data_retention_days * 24 * 60 * 60 * 1000
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the configuration from `env` (default: the process environment)."""
