@@ -16,7 +16,7 @@ from actionlog.redis_client import get_redis
 )
 def cache_delete(request: Request[CacheKeyPath]) -> CacheDeleteResponse:
     key = request.path.key  # within the key policy: CacheKeyPath.check
-    deleted = cache.delete(key, redis=get_redis())
+    deleted = cache.delete(key, rate=request.rate, redis=get_redis())
     return CacheDeleteResponse(key=key, deleted=deleted)
 
 

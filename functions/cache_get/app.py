@@ -19,7 +19,7 @@ from actionlog.redis_client import get_redis
 )
 def cache_get(request: Request[CacheKeyPath]) -> CacheGetResponse:
     key = request.path.key  # within the key policy: CacheKeyPath.check
-    cached = cache.lookup(key, redis=get_redis())
+    cached = cache.lookup(key, rate=request.rate, redis=get_redis())
     return CacheGetResponse(key=key, value=cached.value(), ttlSeconds=cached.ttl_seconds)
 
 

@@ -12,7 +12,6 @@ from actionlog.redis_client import get_redis
 @operation(
     access=Access.CACHE,
     response=CachePutResponse,
-    counts_requests=True,
     errors={
         HTTPStatus.FORBIDDEN: "the key does not start with an allowed prefix",
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE: f"a value over {MAX_CACHE_VALUE_BYTES // 1024} KiB of JSON",

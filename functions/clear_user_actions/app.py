@@ -9,7 +9,7 @@ from actionlog.redis_client import get_redis
 
 @operation(access=Access.OWNER, response=ClearActionsResponse)
 def clear_user_actions(request: Request[UserPath]) -> ClearActionsResponse:
-    cleared = actions.clear_actions(request.path.userId, redis=get_redis())
+    cleared = actions.clear_actions(request.path.userId, rate=request.rate, redis=get_redis())
     return ClearActionsResponse(userId=request.path.userId, cleared=cleared)
 
 

@@ -9,7 +9,7 @@ from actionlog.redis_client import get_redis
 
 @operation(access=Access.OWNER, response=ActionCountResponse)
 def count_user_actions(request: Request[UserPath]) -> ActionCountResponse:
-    count = actions.count_actions(request.path.userId, redis=get_redis())
+    count = actions.count_actions(request.path.userId, rate=request.rate, redis=get_redis())
     return ActionCountResponse(userId=request.path.userId, count=count)
 
 

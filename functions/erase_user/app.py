@@ -7,7 +7,7 @@ from actionlog.models import EraseUserResponse, UserPath
 from actionlog.redis_client import get_redis
 
 
-@operation(access=Access.OWNER, response=EraseUserResponse, counts_requests=True)
+@operation(access=Access.OWNER, response=EraseUserResponse)
 def erase_user(request: Request[UserPath]) -> EraseUserResponse:
     erased = erasure.erase_user(request.path.userId, rate=request.rate, redis=get_redis())
     return EraseUserResponse(userId=request.path.userId, erased=erased)

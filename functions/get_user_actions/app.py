@@ -21,7 +21,6 @@ def degraded_read(request: Request[UserPath, Any, Any], error: StoreUnavailable)
 @operation(
     access=Access.OWNER,
     response=UserActionsResponse,
-    counts_requests=True,
     unavailable=Fallback(
         200, DegradedUserActionsResponse, degraded_read, "while Redis is unavailable: no entries, `degraded: true`"
     ),

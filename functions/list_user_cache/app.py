@@ -7,7 +7,7 @@ from actionlog.models import CachedKey, UserCacheKeysResponse, UserPath
 from actionlog.redis_client import get_redis
 
 
-@operation(access=Access.OWNER, response=UserCacheKeysResponse, counts_requests=True)
+@operation(access=Access.OWNER, response=UserCacheKeysResponse)
 def list_user_cache(request: Request[UserPath]) -> UserCacheKeysResponse:
     listed = cache.list_own(request.path.userId, rate=request.rate, redis=get_redis())
     found = [CachedKey(key=name, ttlSeconds=ttl) for name, ttl in listed]

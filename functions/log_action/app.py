@@ -15,7 +15,6 @@ from actionlog.redis_client import get_redis
     status=HTTPStatus.CREATED,
     response=LogActionResponse,
     idempotency_key=True,
-    counts_requests=True,
 )
 def log_action(request: Request[UserPath, None, ActionIn]) -> Logged:
     user_id = request.path.userId

@@ -15,7 +15,6 @@ from actionlog.redis_client import get_redis
     status=HTTPStatus.CREATED,
     response=LogBatchResponse,
     idempotency_key=True,
-    counts_requests=True,
 )
 def log_batch_actions(request: Request[UserPath, None, BatchIn]) -> Logged:
     user_id = request.path.userId

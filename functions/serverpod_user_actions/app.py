@@ -41,23 +41,22 @@ def log_batch_actions(args: LogBatchActionsArgs, rate: RateLimit | None) -> bool
 
 
 def clear_user_actions(args: ClearUserActionsArgs, rate: RateLimit | None) -> bool:
-    actions.clear_actions(args.userId, redis=get_redis())
+    actions.clear_actions(args.userId, rate=rate, redis=get_redis())
     return True
 
 
 lambda_handler = ServerpodEndpoint(
     "userActions",
     {
-        "logAction": Method(LogActionArgs, Access.OWNER, log_action, counts_requests=True),
+        "logAction": Method(LogActionArgs, Access.OWNER, log_action),
         "getUserActions": Method(
             GetUserActionsArgs,
             Access.OWNER,
             get_user_actions,
             unavailable=Fallback(200, list[str], no_actions, "while Redis is unavailable: no entries"),
             reads=True,
-            counts_requests=True,
         ),
-        "logBatchActions": Method(LogBatchActionsArgs, Access.OWNER, log_batch_actions, counts_requests=True),
+        "logBatchActions": Method(LogBatchActionsArgs, Access.OWNER, log_batch_actions),
         "clearUserActions": Method(ClearUserActionsArgs, Access.OWNER, clear_user_actions),
     },
     access=Access.AUTHENTICATED,

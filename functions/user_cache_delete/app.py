@@ -7,7 +7,7 @@ from actionlog.models import CacheDeleteResponse, UserCacheKeyPath
 from actionlog.redis_client import get_redis
 
 
-@operation(access=Access.OWNER, response=CacheDeleteResponse, counts_requests=True)
+@operation(access=Access.OWNER, response=CacheDeleteResponse)
 def user_cache_delete(request: Request[UserCacheKeyPath]) -> CacheDeleteResponse:
     name = request.path.key
     deleted = cache.delete_own(request.path.userId, name, rate=request.rate, redis=get_redis())

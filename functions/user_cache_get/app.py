@@ -12,7 +12,6 @@ from actionlog.redis_client import get_redis
 @operation(
     access=Access.OWNER,
     response=CacheGetResponse,
-    counts_requests=True,
     errors={HTTPStatus.NOT_FOUND: "nothing is cached under the key"},
 )
 def user_cache_get(request: Request[UserCacheKeyPath]) -> CacheGetResponse:

@@ -12,7 +12,6 @@ from actionlog.redis_client import get_redis
 @operation(
     access=Access.OWNER,
     response=CachePutResponse,
-    counts_requests=True,
     errors={
         HTTPStatus.FORBIDDEN: "the write would pass a quota of the user's cache (USER_CACHE_MAX_KEYS or _BYTES)",
         HTTPStatus.REQUEST_ENTITY_TOO_LARGE: f"a value over {MAX_CACHE_VALUE_BYTES // 1024} KiB of JSON",

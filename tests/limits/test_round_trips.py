@@ -1,5 +1,6 @@
 """Round trips are a design property: with limits and retention on at their defaults, logging and reading the log
-are one round trip each (the rate count rides in the same script), shown by a proxy that holds every request."""
+are one round trip each, and so is every other limited call (the rate count rides in the same script or pipeline),
+shown by a proxy that holds every request."""
 
 import time
 from typing import Any
@@ -28,14 +29,19 @@ CALLS = {
     "log a batch": (lambda: invoke("log_batch_actions", load_event("log_batch_actions.json")), 1),
     "read the log": (lambda: read(), 1),
     "own cache set": (lambda: put_own("123", "prefs", {"theme": "dark"}), 1),
-    "count": (lambda: invoke("count_user_actions", load_event("count_user_actions.json")), 2),
+    "count": (lambda: invoke("count_user_actions", load_event("count_user_actions.json")), 1),
+    "clear": (lambda: invoke("clear_user_actions", load_event("clear_user_actions.json")), 1),
+    "shared cache set": (lambda: invoke("cache_set", load_event("cache_set.json")), 1),
+    "shared cache get": (lambda: invoke("cache_get", load_event("cache_get.json")), 1),
+    "shared cache delete": (lambda: invoke("cache_delete", load_event("cache_delete.json")), 1),
 }
 
 
 @pytest.mark.parametrize(("call", "round_trips"), list(CALLS.values()), ids=list(CALLS))
 def test_each_call_takes_its_round_trips_with_limits_and_retention_on(
-    holding: Any, call: Any, round_trips: int
+    holding: Any, real_redis: Any, call: Any, round_trips: int
 ) -> None:
+    real_redis.set("session:abc123", '"dark"')  # what the shared cache's get reads (events/cache_get.json)
     call()  # a warm container: connected, scripts loaded
     call()
     holding.requests.clear()

@@ -146,3 +146,34 @@ def test_an_entry_in_actionlogs_layout_is_taken_as_written_and_any_other_is_chec
     mixed = json.loads(codec.entries_json([ours, seed, "not json at all"]))
     assert [entry["action"] for entry in mixed] == ["login", "login", ""]
     assert mixed[2]["raw"] == "not json at all"
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        '{"action":"login","timestamp":"2025-10-15T14:30:00Z","metadata":{}}',  # the seed's
+        "not json at all",
+        "",
+        '{"action":"x"}',
+        ',"id":"0123456789abcdef0123456789abcdef"}',  # an ending alone
+        '{"action":",' + '"id":"0123456789abcdef0123456789abcdef"}',  # head and ending overlapping
+        '{"action":"x","id":"0123456789ABCDEF0123456789abcdef"}',  # upper-case hex
+        '{"action":"x","id":"0123456789abcdef0123456789abcdef"} ',
+    ],
+)
+def test_all_entries_are_taken_as_written_only_when_each_would_be(odd: str) -> None:
+    ours = [entry.decode() for entry in entries("login", "pay", "logout")]
+
+    for stored in ([*ours], [odd, *ours], [*ours, odd], [ours[0], odd, ours[1]], [odd]):
+        assert codec.all_written_here(stored) == all(map(codec.written_here, stored)), stored
+    assert codec.all_written_here(ours)
+    assert codec.all_written_here([])
+
+
+@pytest.mark.parametrize("odd_id", ["0123456789abcdef0123456789abcde:", "0123456789abcdef0123456789abcd}i", 'a"' * 16])
+def test_an_id_with_a_character_of_the_endings_parts_is_not_taken_as_written(odd_id: str) -> None:
+    ours = [entry.decode() for entry in entries("login", "pay")]
+    odd = ours[0][: -len(odd_id) - 2] + odd_id + '"}'
+
+    assert not codec.written_here(odd)
+    assert not codec.all_written_here([ours[1], odd])

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import pydantic_core
 
-from actionlog import keys, ratelimit, scripts
+from actionlog import keys, ratelimit, scripts, wire
 from actionlog.codec import refuse_unstorable, utc_timestamp
 from actionlog.errors import BadRequest, Unprocessable, translate_store_errors
 from actionlog.models import ENTRY_ID_PATTERN, MAX_METADATA_BYTES, ActionFields, ActionIn
@@ -122,6 +122,18 @@ end
 return {1, used, reset, 0}
 """
 _READ = scripts.script(READ_SCRIPT)
+
+# KEYS: the list, the receipts, their expiries, the user's write counter. ARGV: the rate limit and window (ms).
+# Returns {1 when there was a list else 0, used, reset}, or {-1, used, reset} over the rate limit (nothing deleted).
+_CLEAR = scripts.script("""
+local used, reset, over = count_request(KEYS[4], ARGV[1], ARGV[2], now_ms(), false)
+if over then
+  return {-1, used, reset}
+end
+local cleared = call('DEL', KEYS[1])
+call('DEL', KEYS[2], KEYS[3])
+return {cleared, used, reset}
+""")
 ENTRY_SEPARATOR = "\x1e"  # ASCII's record separator: a control character, never unescaped in JSON text
 
 RECEIPTS_MAX = 100  # receipts kept per user: a client retries its newest requests, not one 100 writes ago
@@ -325,12 +337,12 @@ def _newest(user_id: str, count: int, rate: RateLimit | None, redis: RedisClient
     """The newest `count` entries, and the read counted, in one round trip without a script: INCR, PEXPIREAT NX (the
     window's end), PTTL and LRANGE sent together (`ratelimit.count_beside`). The entries cost as much again when
     they pass through Lua, and a read needs no atomicity: an answer over the limit is a 429 whatever came back."""
-    key = keys.actions_key(user_id)
+    command = ("LRANGE", keys.actions_key(user_id), 0, count - 1)
     if rate is None:
-        entries: list[str] = redis.lrange(key, 0, count - 1)  # type: ignore[assignment]
+        entries: list[str] = wire.call(redis, *command)
         return entries
-    listed: list[str] = ratelimit.count_beside(rate, ("LRANGE", key, 0, count - 1), redis=redis)
-    return listed
+    [listed] = ratelimit.count_beside(rate, [command], redis=redis)
+    return listed  # type: ignore[no-any-return]
 
 
 def _matching(stored: list[str], names: frozenset[str] | None, since: datetime | None) -> list[str]:
@@ -390,19 +402,38 @@ def _fitting(entries: list[str], budget: int) -> list[str]:
     return fitting
 
 
-@translate_store_errors
-def clear_actions(user_id: str, *, redis: RedisClient) -> bool:
+def clear_actions(user_id: str, *, redis: RedisClient, rate: RateLimit | None = None) -> bool:
     """Delete the user's list and the receipts of its keyed writes, which hold copies of its entries; True when
-    there was a list."""
-    with redis.pipeline(transaction=True) as pipe:
-        pipe.delete(keys.actions_key(user_id))
-        pipe.delete(keys.receipts_key(user_id), keys.receipt_expiries_key(user_id))
-        deleted, _ = pipe.execute()
-    return bool(deleted)
+    there was a list. With `rate`, the request is counted against the user's write limit in the same script (429,
+    nothing deleted, over it)."""
+    cleared, used, reset_ms = _clear(
+        keys=[
+            keys.actions_key(user_id),
+            keys.receipts_key(user_id),
+            keys.receipt_expiries_key(user_id),
+            keys.user_rate_key(user_id, WRITES),
+        ],
+        args=[*(rate.args() if rate is not None else (0, 1))],
+        redis=redis,
+    )
+    if rate is not None:
+        rate.counted(used, reset_ms)
+    return bool(cleared == 1)
 
 
 @translate_store_errors
-def count_actions(user_id: str, *, redis: RedisClient) -> int:
-    """How many entries the user's list holds (LLEN)."""
-    length: int = redis.llen(keys.actions_key(user_id))
-    return length
+def _clear(*, keys: list[str], args: list[Any], redis: RedisClient) -> list[Any]:
+    result: list[Any] = _CLEAR(keys=keys, args=args, client=redis)
+    return result
+
+
+@translate_store_errors
+def count_actions(user_id: str, *, redis: RedisClient, rate: RateLimit | None = None) -> int:
+    """How many entries the user's list holds (LLEN); with `rate`, the request is counted against the user's read
+    limit in the same round trip (429 over it)."""
+    command = ("LLEN", keys.actions_key(user_id))
+    if rate is None:
+        length: int = wire.call(redis, *command)
+        return length
+    [counted] = ratelimit.count_beside(rate, [command], redis=redis)
+    return int(counted)

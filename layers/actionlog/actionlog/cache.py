@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
+from redis import RedisCluster
+
 from actionlog import keys, ratelimit, scripts
 from actionlog.codec import encode_json
 from actionlog.errors import NotFound, PayloadTooLarge, QuotaExceeded, translate_store_errors
@@ -19,6 +21,7 @@ from actionlog.observability import count
 from actionlog.ratelimit import READS, WRITES, RateLimit
 from actionlog.redis_client import RedisClient
 from actionlog.settings import Settings, get_settings
+from actionlog.wire import Script
 
 # The user's index and sizes first forget the entries that expired, so that an expired entry never counts.
 _FORGET_EXPIRED = """
@@ -73,12 +76,10 @@ return {1, used, reset}
 """
 )
 
-# KEYS: the key. Returns {value or false, its TTL in ms (-1: none)}.
-_GET = scripts.script("return {call('GET', KEYS[1]), call('PTTL', KEYS[1])}")
-
-# KEYS: the entry, the user's read counter. ARGV: the rate limit and window (ms).
-# Returns {1, used, reset, value or false, its TTL in ms (-1: none)}, or {-1, used, reset} over the rate limit.
-_GET_OWN = scripts.script("""
+# KEYS: the key (a user's own entry, or a shared one), the caller's read counter (none when not counted here). ARGV:
+# the rate limit and window (ms). Returns {1, used, reset, value or false, its TTL in ms (-1: none)}, or
+# {-1, used, reset} over the rate limit.
+_GET = scripts.script("""
 local used, reset, over = count_request(KEYS[2], ARGV[1], ARGV[2], now_ms(), true)
 if over then
   return {-1, used, reset}
@@ -120,6 +121,31 @@ end
 return {1, used, reset, call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES'), now}
 """)
 
+# KEYS: the shared cache's key, the client's write counter (none when not counted here). ARGV: the rate limit and
+# window (ms), the value, its TTL (s; 0: none). Returns {1, used, reset}, or {-1, used, reset} over the rate limit.
+_SET = scripts.script("""
+local used, reset, over = count_request(KEYS[2], ARGV[1], ARGV[2], now_ms(), false)
+if over then
+  return {-1, used, reset}
+end
+if tonumber(ARGV[4]) > 0 then
+  call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
+else
+  call('SET', KEYS[1], ARGV[3])
+end
+return {1, used, reset}
+""")
+
+# KEYS: the shared cache's key, the client's write counter (none when not counted here). ARGV: the rate limit and
+# window (ms). Returns {1 when there was a value else 0, used, reset}, or {-1, used, reset} over the rate limit.
+_DELETE = scripts.script("""
+local used, reset, over = count_request(KEYS[2], ARGV[1], ARGV[2], now_ms(), false)
+if over then
+  return {-1, used, reset}
+end
+return {call('DEL', KEYS[1]), used, reset}
+""")
+
 _QUOTAS = {"keys": "USER_CACHE_MAX_KEYS", "bytes": "USER_CACHE_MAX_BYTES"}
 
 
@@ -137,11 +163,8 @@ class CachedValue(NamedTuple):
 
 def put(key: str, value: Any, ttl_seconds: int | None, *, redis: RedisClient, rate: RateLimit | None = None) -> None:
     """Store `value` as JSON under `key`: at most MAX_CACHE_VALUE_BYTES (else 413, before anything else), expiring
-    after `ttl_seconds`; with `rate`, the request is counted first (a counter in another slot: one more round trip)."""
-    encoded = _encoded(value)
-    if rate is not None:
-        ratelimit.count(rate, redis=redis)
-    _set(key, encoded, ttl_seconds, redis=redis)
+    after `ttl_seconds`; with `rate`, the request is counted against the client's write limit (429, nothing stored)."""
+    _shared(_SET, key, rate, [_encoded(value), ttl_seconds or 0], redis)
 
 
 def _encoded(value: Any) -> bytes:
@@ -151,27 +174,22 @@ def _encoded(value: Any) -> bytes:
     return encoded
 
 
-@translate_store_errors
-def _set(key: str, encoded: bytes, ttl_seconds: int | None, *, redis: RedisClient) -> None:
-    redis.set(key, encoded, ex=ttl_seconds)
-
-
-def lookup(key: str, *, redis: RedisClient, name: str | None = None) -> CachedValue:
+def lookup(key: str, *, redis: RedisClient, name: str | None = None, rate: RateLimit | None = None) -> CachedValue:
     """The value under `key` and its remaining TTL, counted as a CacheHit or a CacheMiss; a 404 when absent, which
-    names the key as the caller did (`name`; `key` by default), never the stored one."""
-    cached = get(key, redis=redis)
+    names the key as the caller did (`name`; `key` by default), never the stored one. With `rate`, the request is
+    counted against the client's read limit (429 over it)."""
+    cached = get(key, redis=redis, rate=rate)
     count("CacheMiss" if cached is None else "CacheHit")
     if cached is None:
         raise NotFound(f"no cached value for {name or key}")
     return cached
 
 
-@translate_store_errors
-def get(key: str, *, redis: RedisClient) -> CachedValue | None:
+def get(key: str, *, redis: RedisClient, rate: RateLimit | None = None) -> CachedValue | None:
     """The value and its remaining TTL, read together in one script so the two agree. A script, not a MULTI: Redis
     refuses every command queued in a MULTI while it is out of memory, reads included, and reads must keep working."""
-    encoded, ttl_ms = _GET(keys=[key], client=redis)
-    return _cached(encoded, ttl_ms)
+    _, _, _, *found = _shared(_GET, key, rate, [], redis)
+    return _cached(*found)
 
 
 def _cached(encoded: str | None, ttl_ms: int) -> CachedValue | None:
@@ -180,10 +198,28 @@ def _cached(encoded: str | None, ttl_ms: int) -> CachedValue | None:
     return CachedValue(encoded=encoded, ttl_seconds=-(-ttl_ms // 1000) if ttl_ms >= 0 else None)
 
 
-@translate_store_errors
-def delete(key: str, *, redis: RedisClient) -> bool:
-    deleted: int = redis.delete(key)
-    return deleted > 0
+def delete(key: str, *, redis: RedisClient, rate: RateLimit | None = None) -> bool:
+    """Delete the value under `key`; True when there was one. With `rate`, counted as `put` is."""
+    deleted, _, _ = _shared(_DELETE, key, rate, [], redis)
+    return bool(deleted == 1)
+
+
+def _shared(script: Script, key: str, rate: RateLimit | None, args: list[Any], redis: RedisClient) -> list[Any]:
+    """`script` on a shared cache `key`, the request counted in it when `rate` is given. The client's counter is in
+    another hash slot than the key: on a standalone Redis the script takes both, one round trip; a cluster's script
+    may only take keys of one slot, so there the request is counted first, in a round trip of its own."""
+    counted_here = rate is not None and not isinstance(redis, RedisCluster)
+    if rate is not None and not counted_here:
+        ratelimit.count(rate, redis=redis)
+    reply = _run(
+        script,
+        keys=[key, rate.key] if counted_here and rate is not None else [key],
+        args=[*(rate.args() if counted_here and rate is not None else (0, 1)), *args],
+        redis=redis,
+    )
+    if counted_here and rate is not None:
+        rate.counted(reply[1], reply[2])
+    return reply
 
 
 # A user's own cache.
@@ -237,7 +273,7 @@ def put_own(
 def lookup_own(user_id: str, name: str, *, redis: RedisClient, rate: RateLimit | None = None) -> CachedValue:
     """The user's value under `name` and its remaining TTL, counted as a CacheHit or a CacheMiss; 404 when absent."""
     _, used, reset_ms, *found = _run(
-        _GET_OWN,
+        _GET,
         keys=[keys.user_cache_key(user_id, name), keys.user_rate_key(user_id, READS)],
         args=[*(rate.args() if rate is not None else (0, 1))],
         redis=redis,
@@ -270,7 +306,7 @@ def delete_own(user_id: str, name: str, *, redis: RedisClient, rate: RateLimit |
 
 
 @translate_store_errors
-def _run(script: Any, *, keys: list[str], args: list[Any], redis: RedisClient) -> list[Any]:
+def _run(script: Script, *, keys: list[str], args: list[Any], redis: RedisClient) -> list[Any]:
     result: list[Any] = script(keys=keys, args=args, client=redis)
     return result
 

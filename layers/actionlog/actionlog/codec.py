@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import pydantic_core
@@ -134,9 +135,9 @@ def entries_json(stored: Sequence[str]) -> str:
     50 entries of our own again was a sixth of a read.
     """
     text = "[" + ",".join(stored) + "]"
-    others = [entry for entry in stored if not written_here(entry)]
-    if not others:
+    if all_written_here(stored):
         return text
+    others = [entry for entry in stored if not written_here(entry)]
     try:
         parsed = pydantic_core.from_json("[" + ",".join(others) + "]", allow_inf_nan=False)
     except ValueError:
@@ -153,6 +154,30 @@ def written_here(entry: str) -> bool:
 
 _ENDING = re.compile(r',"id":"[0-9a-f]{32}"\}\Z')
 _ENDING_LENGTH = len(',"id":"') + 32 + len('"}')
+_HEAD = '{"action":"'
+_ENDING_PARTS = ((0, ',"id":"'), (_ENDING_LENGTH - 2, '"}'))  # an ending's fixed parts, by where each starts in it
+_HEX = b"0123456789abcdef"
+_NOT_HEX = ',"id":""}'.translate({ord("d"): None}).encode()  # what is left of an ending without its hex digits
+
+
+def all_written_here(stored: Sequence[str]) -> bool:
+    """Whether every entry is `written_here`, tested on all at once by C-level loops (entry by entry, the test was a
+    fifth of a read of 50): every head; then the endings joined, their fixed parts read with stepped slices, and
+    nothing but hex digits besides them."""
+    if not all(map(str.startswith, stored, repeat(_HEAD))):
+        return False
+    endings = "".join([entry[-_ENDING_LENGTH:] for entry in stored])
+    count = len(stored)
+    return (
+        len(endings) == count * _ENDING_LENGTH
+        and all(
+            endings[start + offset :: _ENDING_LENGTH] == character * count
+            for start, part in _ENDING_PARTS
+            for offset, character in enumerate(part)
+        )
+        and endings.isascii()
+        and endings.encode().translate(None, _HEX) == _NOT_HEX * count
+    )
 
 
 def _well_formed(entry: object) -> bool:

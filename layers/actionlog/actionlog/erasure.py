@@ -11,7 +11,7 @@ names an entry the caller did not read (a write came in between), it deletes not
 A call that dies between the two steps has deleted nothing, and the next call does it all.
 """
 
-from actionlog import keys, scripts
+from actionlog import keys, scripts, wire
 from actionlog.errors import StoreUnavailable, translate_store_errors
 from actionlog.ratelimit import RateLimit
 from actionlog.redis_client import RedisClient
@@ -60,7 +60,7 @@ def erase_user(user_id: str, *, redis: RedisClient, rate: RateLimit | None = Non
 
 @translate_store_errors
 def _erase(user_id: str, prefix: str, rate: RateLimit | None, redis: RedisClient) -> tuple[int, int, int]:
-    names: list[str] = redis.zrange(keys.user_cache_index_key(user_id), 0, -1)  # type: ignore[assignment]
+    names: list[str] = wire.call(redis, "ZRANGE", keys.user_cache_index_key(user_id), 0, -1)
     entries = [prefix + name for name in names]
     deleted, used, reset_ms = _ERASE(
         keys=[*keys.user_keys(user_id), *entries],

@@ -7,9 +7,10 @@ import time
 from typing import Any, Literal
 
 from redis import RedisCluster
+from redis._parsers.helpers import parse_info
 from redis.exceptions import ResponseError
 
-from actionlog import keys
+from actionlog import keys, wire
 from actionlog.errors import StoreUnavailable, translate_store_errors
 from actionlog.models import Healthy, ServerInfo, Unhealthy
 from actionlog.observability import logger
@@ -28,10 +29,9 @@ def check(*, redis: RedisClient) -> Healthy | Unhealthy:
     """SET then GET a probe key in one MULTI (one round trip); latency is that round trip."""
     token = secrets.token_hex(8)
     started = time.perf_counter()
-    with redis.pipeline(transaction=True) as pipe:
-        pipe.set(keys.HEALTH_KEY, token, ex=HEALTH_KEY_TTL_SECONDS)
-        pipe.get(keys.HEALTH_KEY)
-        written, read_back = pipe.execute()
+    written, read_back = wire.transaction(
+        redis, [("SET", keys.HEALTH_KEY, token, "EX", HEALTH_KEY_TTL_SECONDS), ("GET", keys.HEALTH_KEY)]
+    )
     latency_ms = (time.perf_counter() - started) * 1000
     healthy = bool(written) and read_back == token
     return (Healthy if healthy else Unhealthy)(
@@ -66,7 +66,7 @@ def server_info(*, redis: RedisClient) -> ServerInfo:
             sections: dict[str, Any] = redis.info("server", "clients", "memory", target_nodes=node)
             nodes = len(redis.get_primaries())  # type: ignore[no-untyped-call]
         else:
-            sections = redis.info("server", "clients", "memory")
+            sections = parse_info(wire.call(redis, "INFO", "server", "clients", "memory"))  # type: ignore[no-untyped-call]
             nodes = 1
     except ResponseError as error:
         if not str(error).lower().startswith("unknown command"):

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic_core import ValidationError
 
-from actionlog import ratelimit
 from actionlog.actions import Logged, WriteKey
 from actionlog.auth import ADMIN_SCOPE, Access, Caller, authorize
 from actionlog.errors import (
@@ -51,7 +50,7 @@ from actionlog.errors import (
 from actionlog.models import MAX_BODY_BYTES
 from actionlog.observability import begin_invocation, flushing_metrics, logger
 from actionlog.ratelimit import READS, WRITES, RateLimit
-from actionlog.redis_client import get_redis, report_failure
+from actionlog.redis_client import report_failure
 from actionlog.schema import Encoded, Shape
 from actionlog.settings import get_settings
 
@@ -120,12 +119,6 @@ def rate_limit(access: Access, caller: Caller | None, subject: str | None, kind:
     return None
 
 
-def counted(rate: RateLimit | None) -> None:
-    """Count a request whose operation does not count it in its own round trip: one round trip before it."""
-    if rate is not None:
-        ratelimit.count(rate, redis=get_redis())
-
-
 def with_rate_headers(answer: Answer, rate: RateLimit | None) -> Answer:
     """Every answer to a counted request says where the caller stands (RateLimit-Limit, -Remaining, -Reset)."""
     if rate is None or rate.used is None:
@@ -180,7 +173,6 @@ class HttpOperation(HttpEndpoint):
         errors: Mapping[HTTPStatus, str],
         unavailable: Fallback[Any] | None,
         idempotency_key: bool,
-        counts_requests: bool,
     ) -> None:
         self.handle = handle
         self.name = handle.__name__
@@ -194,7 +186,6 @@ class HttpOperation(HttpEndpoint):
         self.errors = errors
         self.unavailable = unavailable
         self.idempotency_key = idempotency_key
-        self.counts_requests = counts_requests
         self.__doc__ = handle.__doc__
 
     def responses(self) -> dict[HTTPStatus, Documented]:
@@ -235,7 +226,7 @@ class HttpOperation(HttpEndpoint):
     def answer(self, event: Mapping[str, Any]) -> Answer:
         request = self.request(event)
         try:
-            result = attempt(self._call, request, self.unavailable)
+            result = attempt(self.handle, request, self.unavailable)
         except ActionlogError as error:
             return with_rate_headers(answer_error(error), request.rate)
         if isinstance(result, Answer):
@@ -248,11 +239,6 @@ class HttpOperation(HttpEndpoint):
         if isinstance(result, Encoded) and result.shape is not self.response:
             raise TypeError(f"{self.name} answered {result.shape.__name__}, not its {self.response.__name__}")
         return with_rate_headers(Answer(self.status, result, headers), request.rate)
-
-    def _call(self, request: Request[Any, Any, Any]) -> Result:
-        if not self.counts_requests:
-            counted(request.rate)
-        return self.handle(request)
 
     def request(self, event: Mapping[str, Any]) -> Request[Any, Any, Any]:
         """Admit, authorise and validate: everything that happens before the handler, and before Redis."""
@@ -280,15 +266,14 @@ def operation(
     errors: Mapping[HTTPStatus, str] | None = None,
     unavailable: Fallback[Any] | None = None,
     idempotency_key: bool = False,
-    counts_requests: bool = False,
 ) -> Callable[[Callable[[Request[Any, Any, Any]], Result]], HttpOperation]:
     """Declare a function's operation (see the module's docstring); the result is its Lambda handler.
 
     `errors`: the error statuses the handler itself raises, and what they mean (the adapter adds its own: 400, 401,
     403, 413, 422 and 503, each where the declaration makes it possible). `unavailable`: the answer when Redis is
     down, instead of 503. `idempotency_key`: the handler logs with `request.idempotency` (actions.log_actions), and
-    the answer says whether it was replayed. `counts_requests`: the handler hands `request.rate` to an operation that
-    counts the request in its own round trip; otherwise the adapter counts it first, in one more.
+    the answer says whether it was replayed. On a limited route the handler hands `request.rate` to its operation,
+    which counts the request in its own round trip (and raises RateLimited over the limit).
     """
 
     def declare(handle: Callable[[Request[Any, Any, Any]], Result]) -> HttpOperation:
@@ -300,7 +285,6 @@ def operation(
             errors=errors or {},
             unavailable=unavailable,
             idempotency_key=idempotency_key,
-            counts_requests=counts_requests,
         )
 
     return declare

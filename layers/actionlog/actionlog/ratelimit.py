@@ -9,16 +9,18 @@ other limited route counts with `count`, one round trip before its operation.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from redis import exceptions as redis_errors
 
-from actionlog import keys, scripts
+from actionlog import keys, scripts, wire
 from actionlog.errors import RateLimited, translate_store_errors
 from actionlog.observability import count as count_metric
 from actionlog.redis_client import RedisClient
 from actionlog.settings import Settings
+from actionlog.wire import Command
 
 WRITES = "writes"
 READS = "reads"
@@ -88,29 +90,24 @@ def count(limit: RateLimit, *, redis: RedisClient) -> None:
     limit.counted(*_count(limit, redis))
 
 
-def count_beside(limit: RateLimit, command: tuple[Any, ...], *, redis: RedisClient) -> Any:
-    """Count a read and send `command` (a read of the same slot) with it, one round trip, no script: INCR, then
-    PEXPIREAT NX at the window's end (by this clock: the first request of a window sets it), PTTL for the answer's
-    RateLimit-Reset, and `command`; its reply, or RateLimited (429) over the limit. Not a MULTI, which Redis refuses
-    whole while out of memory: a count the store cannot write is skipped, and the read served."""
+def count_beside(limit: RateLimit, commands: Sequence[Command], *, redis: RedisClient) -> list[Any]:
+    """Count a read and send `commands` (reads of the same slot, or of any key on a standalone Redis) with it, in one
+    round trip, no script: INCR, then PEXPIREAT NX at the window's end (by this clock: the first request of a window
+    sets it), PTTL for the answer's RateLimit-Reset, and `commands`; their replies, or RateLimited (429) over the
+    limit. Not a MULTI, which Redis refuses whole while out of memory: a count the store cannot write is skipped, and
+    the read served."""
     now = int(time.time() * 1000)
     window_end = (now // limit.window_ms + 1) * limit.window_ms
-    used, _, left, reply = _pipelined(limit.key, window_end, command, redis)
-    if isinstance(used, redis_errors.OutOfMemoryError):
-        return reply
-    for result in (used, reply):
+    used, _, left, *replies = _pipelined(limit.key, window_end, commands, redis)
+    for result in replies if isinstance(used, redis_errors.OutOfMemoryError) else (used, *replies):
         if isinstance(result, Exception):
             raise result
-    limit.counted(int(used), int(left) if isinstance(left, int) and left > 0 else window_end - now)
-    return reply
+    if not isinstance(used, Exception):
+        limit.counted(int(used), int(left) if isinstance(left, int) and left > 0 else window_end - now)
+    return replies
 
 
 @translate_store_errors
-def _pipelined(key: str, window_end: int, command: tuple[Any, ...], redis: RedisClient) -> list[Any]:
-    with redis.pipeline(transaction=False) as pipe:
-        pipe.execute_command("INCR", key)  # redis-py's incr() sends INCRBY, a command the ACL line need not grant
-        pipe.pexpireat(key, window_end, nx=True)
-        pipe.pttl(key)
-        pipe.execute_command(*command)
-        results: list[Any] = pipe.execute(raise_on_error=False)
-    return results
+def _pipelined(key: str, window_end: int, commands: Sequence[Command], redis: RedisClient) -> list[Any]:
+    # INCR itself: redis-py's incr() sends INCRBY, a command the ACL line need not grant.
+    return wire.send(redis, [("INCR", key), ("PEXPIREAT", key, window_end, "NX"), ("PTTL", key), *commands])

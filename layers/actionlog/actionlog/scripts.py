@@ -15,7 +15,7 @@ Every script starts with the same prelude:
 Scripts name every key they touch in KEYS, all in one hash slot, so they run on Redis Cluster too (keys.py).
 """
 
-from redis.commands.core import Script
+from actionlog.wire import Script
 
 PRELUDE = """
 local function raise(reply, command, ...)
@@ -59,7 +59,7 @@ end
 
 def script(body: str) -> Script:
     """A script of the prelude and `body`; its SHA is computed once, and the client is given at each call."""
-    return Script(None, (PRELUDE + body).encode())  # type: ignore[arg-type]
+    return Script(PRELUDE + body)
 
 
 # KEYS: the counter. ARGV: the limit, the window (ms), 1 to skip a count the store cannot write.

@@ -23,7 +23,6 @@ from actionlog.http import (
     admit,
     answer_error,
     attempt,
-    counted,
     error_answer,
     rate_limit,
     validated_body,
@@ -51,12 +50,12 @@ class Method(NamedTuple):
 
     arguments: type[Shape]
     access: Access
-    # What it does, given its arguments and the caller's rate limit; its return annotation documents the result.
+    # What it does, given its arguments and the caller's rate limit (counted in its own round trip); its return
+    # annotation documents the result.
     call: Callable[[Any, RateLimit | None], Any]
     # The result (200) when Redis is unavailable, as the seed answers then (getUserActions: []); None: a 503.
     unavailable: Fallback[Any] | None = None
     reads: bool = False  # counted against the read limit rather than the write limit
-    counts_requests: bool = False  # `call` counts the request in its own round trip (see http.operation)
 
 
 class ServerpodEndpoint(HttpEndpoint):
@@ -100,13 +99,8 @@ class ServerpodEndpoint(HttpEndpoint):
         authorize(method.access, caller, user_id=owner, settings=settings)
         rate = rate_limit(method.access, caller, owner, READS if method.reads else WRITES)
 
-        def call(given: Shape) -> Any:
-            if not method.counts_requests:
-                counted(rate)
-            return method.call(given, rate)
-
         try:
-            result = attempt(call, arguments, method.unavailable)
+            result = attempt(lambda given: method.call(given, rate), arguments, method.unavailable)
         except Unprocessable as error:
             # What the arguments' models cannot say (metadata over 4 KiB once encoded): bad arguments, as any other.
             refused = BadRequest(f"invalid arguments for {self.name}: {error.message}")
