@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import pydantic_core
 
 from actionlog import keys, ratelimit, scripts, wire
-from actionlog.codec import refuse_unstorable, utc_timestamp
+from actionlog.codec import refuse_unstorable, utc_timestamp, utc_timestamps
 from actionlog.errors import BadRequest, Unprocessable, translate_store_errors
 from actionlog.models import ENTRY_ID_PATTERN, MAX_METADATA_BYTES, ActionFields, ActionIn
 from actionlog.observability import count
@@ -194,14 +194,12 @@ def new_entries(actions: Sequence[ActionIn | ActionFields], *, now: datetime | N
     refuse_unstorable(metadata)
     # Every name in one encoding, cut at the `","` between strings: inside a string a quote is always escaped.
     names = pydantic_core.to_json([fields["action"] for fields in given])[2:-2].split(b'","') if given else []
-    stamps: dict[datetime, bytes] = {}  # a batch's actions often share their client's timestamp
+    stamps = iter(utc_timestamps([moment for fields in given if (moment := fields.get("timestamp")) is not None]))
     return [
         b'{"action":"%b","timestamp":"%b","metadata":%b,"id":"%b"}'
         % (
             name,
-            server_time
-            if (moment := fields.get("timestamp")) is None
-            else stamps.get(moment) or stamps.setdefault(moment, utc_timestamp(moment)),
+            server_time if fields.get("timestamp") is None else next(stamps),
             encoded_metadata,
             ids[index * width : (index + 1) * width],
         )

@@ -123,7 +123,7 @@ def with_rate_headers(answer: Answer, rate: RateLimit | None) -> Answer:
     """Every answer to a counted request says where the caller stands (RateLimit-Limit, -Remaining, -Reset)."""
     if rate is None or rate.used is None:
         return answer
-    return answer._replace(headers={**answer.headers, **rate.headers()})
+    return Answer(answer.status, answer.body, {**answer.headers, **rate.headers()})
 
 
 def attempt[T](call: Callable[[T], Any], given: T, fallback: Fallback[Any] | None) -> Any:
@@ -307,7 +307,7 @@ def header(event: Mapping[str, Any], name: str) -> str | None:
     headers = event.get("headers") or {}
     lower = name.lower()
     value = headers.get(lower)
-    if value is None:
+    if value is None and not all(map(str.islower, headers)):
         value = next((value for key, value in headers.items() if key.lower() == lower), None)
     return value if value is None else str(value)
 

@@ -9,6 +9,7 @@ counters are one script, and erasing a user is bounded by the user's own keys, n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -25,6 +26,7 @@ _USER_CACHE_KEY = re.compile(USER_CACHE_KEY_PATTERN)
 _CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
+@functools.lru_cache(maxsize=1024)  # a warm container's users: every key of a user derives from it, checked once
 def actions_key(user_id: str) -> str:
     """The seed's action list of one user."""
     return f"user:{_user(user_id)}:actions"
