@@ -37,7 +37,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import cold, floors
+from bench import cold, floors, scale
 from bench.operations import Plan, handler_environment, template_function
 from bench.report import CANNOT_RUN, MISSED, PASSED, UNDECIDED, Results
 from dev.lambda_environment import lambda_environment
@@ -46,7 +46,10 @@ from dev.template import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "RESULTS.md"
 FULL = Plan()
-QUICK = Plan("quick", 5, 0.01, 20, 1, 300, sam_build=False)  # a little of each
+QUICK = Plan(  # a little of each
+    "quick", 5, 0.01, 20, 1, 300, sam_build=False, tail_rounds=5, tail_block_calls=100, profile_calls=200,
+    import_runs=1, scale_rounds=2, scale_seconds=0.3,
+)  # fmt: skip
 
 
 def progress(message: str) -> None:
@@ -70,11 +73,18 @@ def machine_facts(redis_url: str) -> dict[str, str]:
     }
 
 
-def run_worker(phase: str, plan: Plan, redis_url: str) -> Any:
-    """What a `bench.operations` process measured in `phase`: the layer from its source, in the environment Lambda
-    gives a function of the template (as the cold starts get it), the handlers' log lines to a file."""
+def worker_environment(redis_url: str, layout: cold.Layout | None = None) -> dict[str, str]:
+    """The environment of a warm process: Lambda's for log_action (as the cold starts get it), on this Redis, with
+    the layer `layout` has (built, or by default its source) on the path after the repository (bench, functions)."""
     function = template_function("log_action")
-    env = lambda_environment(function, handler_environment(function, redis_url), [REPO_ROOT, *function.layer_dirs])
+    layers = (layout or cold.Layout()).layers(function)
+    return lambda_environment(function, handler_environment(function, redis_url), [REPO_ROOT, *layers])
+
+
+def run_worker(phase: str, plan: Plan, redis_url: str, layout: cold.Layout | None = None) -> Any:
+    """What a `bench.operations` process measured in `phase`, in a warm process's environment (worker_environment),
+    the handlers' log lines to a file."""
+    env = worker_environment(redis_url, layout)
     with tempfile.TemporaryDirectory(prefix="actionlog-bench-") as workdir, open(Path(workdir) / "log", "w") as log:
         result = Path(workdir) / "result"
         command = [sys.executable, "-m", "bench.operations", phase, json.dumps(plan._asdict()), str(result)]
@@ -113,14 +123,22 @@ def measure_all(plan: Plan, server: ThrowawayRedisServer, workdir: Path) -> Resu
         floors.plain_client(server.url).flushall()  # each measurement starts from an empty Redis
         return timed(what, measure)
 
-    warm = step("warm", lambda: run_worker("warm", plan, server.url))
+    def worker(phase: str) -> Any:
+        return run_worker(phase, plan, server.url, layout)
+
+    warm = step("warm", lambda: worker("warm"))
+    tails = step("warm tails", lambda: worker("tail"))
+    scales = step("scale", lambda: scale.measure(worker_environment(server.url, layout), plan, workdir))
     cold_starts = step("cold starts", lambda: cold.measure(layout, server.url, workdir, plan))
-    memory = step("memory", lambda: run_worker("memory", plan, server.url))
-    worst = step("worst bodies", lambda: run_worker("bodies", plan, server.url))
-    reads = step("long reads", lambda: run_worker("reads", plan, server.url))
+    memory = step("memory", lambda: worker("memory"))
+    worst = step("worst bodies", lambda: worker("bodies"))
+    reads = step("long reads", lambda: worker("reads"))
+    profiled = step("profiles", lambda: worker("profiles"))
+    imports = step("import times", lambda: layout.import_times("log_action", server.url, plan.import_runs))
     return Results(
-        plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer, worst, reads
-    )
+        plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer, worst, reads,
+        tails, scales, profiled, imports,
+    )  # fmt: skip
 
 
 def run(plan: Plan) -> Results:
