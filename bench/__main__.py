@@ -2,13 +2,24 @@
 
 The tracked bench/RESULTS.md is written only with --record (`make bench RECORD=1`); --output writes a copy elsewhere.
 
-Each target gets a verdict. A count or a size (round trips, peak memory, the layer) passes or fails as measured. A
-ratio (a handler's time over its floor's, measured side by side in rounds) is judged on the interval a box plot's
-notches give its median: the median of the per-round ratios plus or minus 1.57 x the width of their middle half /
-√rounds. It passes when the whole interval is within the limit, FAILs when none of it is, and is undecided when the
-limit falls inside it, or when there were fewer than 5 rounds: the machine's noise, not the code, would decide
-it. More rounds narrow the interval; a quieter machine narrows the middle half. The cold start target is decided
-by its worst function. A target the run could not measure (the layer without `sam build`) counts as undecided.
+Each target gets a verdict. A count or a size (round trips, peak memory, the layer, calls answered, entries lost,
+connections) passes or fails as measured. A ratio (a handler's time over its floor's, measured side by side in
+rounds) is judged on the interval a box plot's notches give its median: the median of the per-round ratios plus or
+minus 1.57 x the width of their middle half / √rounds. It passes when the whole interval is within the limit, FAILs
+when none of it is, and is undecided when the limit falls inside it, or when there were fewer than 5 rounds: the
+machine's noise, not the code, would decide it. More rounds narrow the interval; a quieter machine narrows the
+middle half. The ratios judged:
+  warm      each handler's mean time per call over the faster of its two floors (plain redis-py; redis-py with the
+            layer's settings: the one with the lower median), per round (bench.operations.side_by_side)
+  tail      log one's and read 50's p99 and mean over the faster floor's, per round of blocks of calls each timed
+            on its own (bench.tail)
+  scale     raw redis-py's throughput over the warm containers' at each N, per round (bench.scale)
+  cold      a cold start over its floor function's, per pair of samples (bench.cold)
+A target over several ratios (every other operation, the cold start) is decided by its worst. A target the run could
+not measure (the layer without `sam build`) counts as undecided.
+
+With `sam build` (a full run), the warm processes import the built layer (this machine's architecture) rather than
+its source; the cold starts run on the built artifacts without site-packages.
 
 Exit status:
   0  every target passed
@@ -137,7 +148,7 @@ def measure_all(plan: Plan, server: ThrowawayRedisServer, workdir: Path) -> Resu
     imports = step("import times", lambda: layout.import_times("log_action", server.url, plan.import_runs))
     return Results(
         plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer, worst, reads,
-        tails, scales, profiled, imports,
+        tails, scales, profiled, imports, layout.warm_description(),
     )  # fmt: skip
 
 

@@ -94,6 +94,12 @@ class Layout(NamedTuple):
         paths = [function.code_dir, *self.layers(function)]
         return profiles.import_times(name, function, paths, bool(self.build), redis_url, runs)
 
+    def warm_description(self) -> str:
+        """Where the warm processes import the layer from (site-packages after it: the bench's own imports)."""
+        if self.build is None:
+            return "the layer's source (no `sam build`)"
+        return "the `sam build` layer for this machine's architecture"
+
     def description(self) -> str:
         if self.build is None:
             return "the source tree with the virtualenv's site-packages (no `sam build`: not what Lambda runs)"

@@ -111,6 +111,15 @@ class ImportTimes(NamedTuple):
     total_ms: float  # `import app`, cumulative
     rows: list[ImportRow]  # the TOP modules by cumulative time
     layout: str
+    packages: tuple[tuple[str, float], ...] = ()  # the TOP top-level packages by their modules' own time, ms
+
+
+def by_package(rows: list[ImportRow]) -> tuple[tuple[str, float], ...]:
+    """Each top-level package's modules' own import time, summed, the costliest first."""
+    totals: dict[str, float] = defaultdict(float)
+    for row in rows:
+        totals[row.module.split(".", 1)[0]] += row.own_ms
+    return tuple(sorted(totals.items(), key=lambda item: item[1], reverse=True)[:TOP])
 
 
 IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)$")
@@ -150,4 +159,4 @@ def import_times(
     rows.sort(key=lambda row: row.cumulative_ms, reverse=True)
     total = next((row.cumulative_ms for row in rows if row.module == "app"), 0.0)
     layout = "the built layer, without site-packages" if isolated else "the layer's source, with site-packages"
-    return ImportTimes(name, runs, total, rows[:TOP], layout)
+    return ImportTimes(name, runs, total, rows[:TOP], layout, by_package(rows))

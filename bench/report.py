@@ -13,7 +13,7 @@ from bench.operations import SEED, Memory, Plan, SideBySide, Warm, operation
 from bench.profiles import ImportTimes, Profile
 from bench.reads import Reads
 from bench.scale import Scale
-from bench.tail import Distribution, Tail
+from bench.tail import Distribution, OnCpu, Tail
 
 # Handlers against the faster of their two floors (raw redis-py doing the same Redis work), as ratios of their
 # times: the operations named, then every other operation; then counts and sizes.
@@ -117,6 +117,12 @@ def median_ratio(timing: Spread) -> str:
     return f"{times(timing.ratio)} ({low:.2f} to {high:.2f})"
 
 
+def reference_ratio(timing: SideBySide) -> str:
+    """The median ratio against the second floor, and the middle half of those per-round ratios."""
+    low, high = timing.reference_quartiles or (math.nan, math.nan)
+    return f"{times(timing.reference_ratio or math.nan)} ({low:.2f} to {high:.2f})"
+
+
 def interval_text(timing: Spread, rounds: int) -> str:
     if rounds < MIN_ROUNDS:
         return f"{rounds} rounds: too few"
@@ -154,6 +160,7 @@ class Results(NamedTuple):
     scales: list[Scale] | None = None  # bench.scale; likewise
     profiles: list[Profile] | None = None  # bench.profiles' warm profiles
     imports: ImportTimes | None = None  # bench.profiles' import-time breakdown of a cold start
+    warm_layer: str = "the layer's source"  # where the warm processes imported it from (bench.cold.Layout)
 
     def render(self) -> str:
         minutes, seconds = divmod(round(self.elapsed_seconds), 60)
@@ -318,7 +325,7 @@ class Results(NamedTuple):
     def warm_section(self) -> str:
         def row(name: str, timing: SideBySide) -> list[str]:
             plain = [f"{timing.subject_us:,.0f}", f"{timing.floor_us:,.0f}", median_ratio(timing)]
-            layer = [f"{timing.reference_us or 0:,.0f}", times(timing.reference_ratio or 0)]
+            layer = [f"{timing.reference_us or 0:,.0f}", reference_ratio(timing)]
             faster = "layer's" if timing.reference_is_faster() else "plain"
             limit = WARM_RATIO_TARGETS.get(name, OTHER_WARM_RATIO_TARGET)
             judged = [faster, f"≤ {limit}x", self.warm_verdict(name).markdown()]
@@ -331,7 +338,8 @@ class Results(NamedTuple):
         headers += ["ratio (middle half)", "faster floor", "target", "result", "round trips", "allowed"]
         rows = [row(name, timing) for name, timing in self.warm.operations.items()]
         return (
-            f"## Warm calls\n\nEvent to response in a warm process, {self.plan.warm_rounds} rounds, with the rate "
+            f"## Warm calls\n\nEvent to response in a warm process ({self.warm_layer}), {self.plan.warm_rounds} "
+            "rounds, with the rate "
             "limits, quotas and retention at the template's defaults; the calls are spread over enough users (and "
             "clients, on /cache) that none passes a limit, and the floors write to the same ones. Floors: plain "
             "redis-py, and redis-py with the layer's client settings; each operation is judged against the faster "
@@ -345,24 +353,37 @@ class Results(NamedTuple):
     def tails_section(self) -> str:
         assert self.tails is not None
 
-        def row(tail: Tail, who: str, figures: Distribution) -> list[str]:
-            us = [f"{value:,.0f}" for value in (figures.p50_us, figures.p99_us, figures.max_us, figures.mean_us)]
-            gc = [f"{figures.collected / figures.calls:.1%}", f"{figures.collected_in_slowest} of {figures.slowest}"]
-            return [tail.name, who, f"{figures.calls:,}", *us, *gc]
+        def cpu(figures: OnCpu | None) -> list[str]:
+            if figures is None:
+                return ["", ""]
+            return [f"{figures.wall_us:,.0f} / {figures.cpu_us:,.0f}",
+                    f"{figures.slowest_wall_us:,.0f} / {figures.slowest_cpu_us:,.0f}"]  # fmt: skip
 
-        sides = [(tail, (("handler", tail.handler), (f"floor ({tail.floor_name})", tail.floor))) for tail in self.tails]
-        rows = [row(tail, who, figures) for tail, each in sides for who, figures in each]
+        def row(tail: Tail, who: str, figures: Distribution, on_cpu: OnCpu | None) -> list[str]:
+            us = [f"{value:,.0f}" for value in (figures.p50_us, figures.p99_us, figures.max_us, figures.mean_us)]
+            gc = [f"{figures.collected:,}", f"{figures.collected_in_slowest} of {figures.slowest}"]
+            return [tail.name, who, f"{figures.calls:,}", *us, *gc, *cpu(on_cpu)]
+
+        rows = [
+            each
+            for tail in self.tails
+            for each in (row(tail, "handler", tail.handler, tail.handler_cpu),
+                         row(tail, f"floor ({tail.floor_name})", tail.floor, tail.floor_cpu))
+        ]  # fmt: skip
         ratios = [[tail.name, tail.floor_name, median_ratio(tail.p99), median_ratio(tail.mean)] for tail in self.tails]
         first = self.tails[0]
         block = first.handler.calls // max(1, first.rounds)
+        headers = ["operation", "", "calls", "p50 µs", "p99 µs", "max µs", "mean µs", "gc calls", "gc in slowest 1%"]
+        headers += ["median wall / CPU µs", "slowest 1% wall / CPU µs"]
         return (
             f"## Warm tails\n\nLog one and read 50 timed call by call (bench/tail.py): {first.rounds} rounds, in each "
             f"a block of {block:,} calls of the handler and of each floor in rotating order. Pooled over every call; "
-            "gc: the share of the calls during which the garbage collector ran, and how many of the slowest 1% it "
-            "ran in. The targets are the medians of the per-round ratios of the blocks' p99 and mean, against the "
-            "floor with the lower median mean.\n\n"
-            + table(["operation", "", "calls", "p50 µs", "p99 µs", "max µs", "mean µs", "gc in calls",
-                     "gc in slowest 1%"], rows, "llrrrrrrr")
+            "gc: the calls during which the garbage collector ran, and how many of the slowest 1% it ran in. Wall / "
+            "CPU: a pass of its own, each call timed by the wall clock and by the thread's CPU clock, the median call "
+            "and the mean of the slowest 1% (CPU well under wall: the call waited, for the scheduler or Redis). The "
+            "targets are the medians of the per-round ratios of the blocks' p99 and mean, against the floor with the "
+            "lower median mean.\n\n"
+            + table(headers, rows, "llrrrrrrrrr")
             + "\n\n"
             + table(["operation", "faster floor", "p99 ratio (middle half)", "mean ratio (middle half)"], ratios,
                     "llrr")
@@ -414,6 +435,11 @@ class Results(NamedTuple):
                 f"environment, on {imports.layout}, the median of {imports.runs} runs: `import app` "
                 f"{imports.total_ms:,.0f} ms. The modules with the most cumulative time (a · for each level of "
                 "nesting).\n\n" + table(["module", "cumulative ms", "own ms"], rows, "lrr")
+            )
+            packages = [[package, f"{ms:,.1f}"] for package, ms in imports.packages]
+            parts.append(
+                "The same imports by top-level package: the own time of each package's modules, summed.\n\n"
+                + table(["package", "ms"], packages, "lr")
             )
         return "\n\n".join(parts)
 

@@ -15,7 +15,10 @@ of those per-round ratios, with the middle half of them, judged on the notch int
 figures (p50, p99, max and mean of every call of each contender) are printed beside the verdicts.
 
 What the tail is made of: a gc.callbacks hook counts the collector's runs, and a call during which one started is
-marked; the report gives the share of the calls so marked, and of the slowest 1% of calls.
+marked; the report gives the calls so marked, among all and among the slowest 1%. Then, in a pass of its own (10
+blocks' worth of calls of the handler, then of the faster floor; not judged), each call is timed by the wall clock
+and by the thread's CPU clock: the median call's and the slowest 1%'s, so the report tells whether the slowest calls
+worked (CPU time: our code, the collector, a log line's formatting) or waited (the scheduler of a busy machine, Redis).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from bench.operations import (
 TAIL_OPERATIONS = ("log one", "read 50")
 FLOOR_NAMES = ("plain redis-py", "layer's settings")
 SLOWEST = 0.01  # the share of the calls the report calls the slowest
+CPU_BLOCKS = 10  # the calls of the CPU-clock pass (OnCpu), in blocks' worth
 
 
 def quantile(ordered: Sequence[float], q: float) -> float:
@@ -92,6 +96,17 @@ def round_ratios(ratios: Sequence[float]) -> RoundRatios:
     return RoundRatios(statistics.median(ratios), quartiles(ratios))
 
 
+class OnCpu(NamedTuple):
+    """Calls timed by the wall clock and by the thread's CPU clock: a slow call that was not on the CPU waited (for
+    the scheduler on a busy machine, or for Redis), one that was did work."""
+
+    calls: int
+    wall_us: float  # the median call's
+    cpu_us: float
+    slowest_wall_us: float  # the slowest 1% by the wall clock, their mean
+    slowest_cpu_us: float
+
+
 class Tail(NamedTuple):
     name: str
     rounds: int
@@ -100,6 +115,8 @@ class Tail(NamedTuple):
     floor_name: str  # which: one of FLOOR_NAMES
     p99: RoundRatios  # handler / floor, per round
     mean: RoundRatios
+    handler_cpu: OnCpu | None = None  # a pass of its own after the rounds (the CPU clock costs a system call)
+    floor_cpu: OnCpu | None = None
 
 
 _collections = [0]  # the collector's runs so far, while the hook is in place
@@ -124,6 +141,25 @@ def timed_calls(call: Call, calls: int, prepare: Call | None = None) -> tuple[li
     return times, collected
 
 
+def on_cpu(call: Call, calls: int, prepare: Call | None = None) -> OnCpu:
+    walls, cpus, wall_clock, cpu_clock = [], [], time.perf_counter_ns, time.thread_time_ns
+    for _ in range(calls):
+        if prepare is not None:
+            prepare()
+        cpu_started, started = cpu_clock(), wall_clock()
+        call()
+        walls.append(wall_clock() - started)
+        cpus.append(cpu_clock() - cpu_started)
+    slowest = sorted(range(calls), key=walls.__getitem__)[calls - max(1, round(calls * SLOWEST)) :]
+    return OnCpu(
+        calls,
+        statistics.median(walls) / 1000,
+        statistics.median(cpus) / 1000,
+        statistics.fmean(walls[index] for index in slowest) / 1000,
+        statistics.fmean(cpus[index] for index in slowest) / 1000,
+    )
+
+
 def block_figures(times_ns: Sequence[int]) -> tuple[float, float]:
     """A block's p99 and mean, in ns."""
     return quantile(sorted(times_ns), 0.99), statistics.fmean(times_ns)
@@ -131,11 +167,9 @@ def block_figures(times_ns: Sequence[int]) -> tuple[float, float]:
 
 def tail(name: str, plan: Plan, redis: Redis, plain: Redis, per_subject: int) -> Tail:
     op = operation(name)
-    contenders = 3
-    subjects = Subjects(
-        f"tail-{op.function}", 2 + contenders * (plan.warm_up_calls + plan.tail_rounds * plan.tail_block_calls),
-        per_subject,
-    )  # fmt: skip
+    contenders, cpu_calls = 3, CPU_BLOCKS * plan.tail_block_calls
+    timed = plan.warm_up_calls + plan.tail_rounds * plan.tail_block_calls + cpu_calls
+    subjects = Subjects(f"tail-{op.function}", 2 + contenders * timed, per_subject)
     handler, prepare = ready(op, redis, subjects)
     calls = (handler, floor_call(op, plain, subjects), floor_call(op, redis, subjects))
     for call in calls:
@@ -157,6 +191,7 @@ def tail(name: str, plan: Plan, redis: Redis, plain: Redis, per_subject: int) ->
     means = [statistics.median(mean for _, mean in each) for each in figures[1:]]
     faster = 1 + (means[1] < means[0])
     pairs = list(zip(figures[0], figures[faster], strict=True))
+    cpu = [on_cpu(calls[index], cpu_calls, prepare) for index in (0, faster)]
     return Tail(
         name,
         plan.tail_rounds,
@@ -165,6 +200,7 @@ def tail(name: str, plan: Plan, redis: Redis, plain: Redis, per_subject: int) ->
         FLOOR_NAMES[faster - 1],
         round_ratios([h_p99 / f_p99 for (h_p99, _), (f_p99, _) in pairs]),
         round_ratios([h_mean / f_mean for (_, h_mean), (_, f_mean) in pairs]),
+        *cpu,
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from bench.__main__ import QUICK, run_worker
 from bench.cold import Layout
-from bench.profiles import PROFILED, label, parse_importtime, short_path
+from bench.profiles import PROFILED, ImportRow, by_package, label, parse_importtime, short_path
 from dev.template import REPO_ROOT
 from tests.support import RedisServer, redis_server_binary
 
@@ -50,6 +50,12 @@ def test_importtime_lines_give_each_module_its_depth_and_times() -> None:
     }
 
 
+def test_the_import_time_by_package_sums_its_modules_own_time() -> None:
+    rows = [ImportRow("app", 0, 1.0, 10.0), ImportRow("redis", 1, 2.0, 8.0), ImportRow("redis.client", 2, 5.0, 5.0)]
+
+    assert by_package(rows) == (("redis", 7.0), ("app", 1.0))
+
+
 @pytest.mark.redis_server
 def test_the_profiles_name_the_functions_of_warm_calls_by_short_paths(bench_server: RedisServer) -> None:
     profiles = run_worker("profiles", QUICK._replace(warm_up_calls=5, profile_calls=20), bench_server.url)
@@ -69,3 +75,4 @@ def test_the_import_times_of_a_cold_start_are_led_by_the_app_module(bench_server
     assert imports.rows[0].module == "app"
     assert imports.total_ms == imports.rows[0].cumulative_ms > 0
     assert any(row.module.startswith("actionlog") for row in imports.rows)
+    assert {"redis", "actionlog"} <= {package for package, _ in imports.packages}

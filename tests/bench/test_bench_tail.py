@@ -59,3 +59,8 @@ def test_the_tail_phase_times_each_call_of_log_one_and_read_50_beside_the_faster
         assert 0 < tail.handler.p50_us <= tail.handler.p99_us <= tail.handler.max_us
         assert tail.p99.ratio > 0
         assert tail.mean.ratio > 0
+        for on_cpu in (tail.handler_cpu, tail.floor_cpu):
+            assert on_cpu is not None
+            assert on_cpu.calls == 10 * 20
+            assert 0 < on_cpu.cpu_us <= on_cpu.wall_us * 1.1  # a call is on the CPU at most as long as it lasts
+            assert on_cpu.slowest_wall_us >= on_cpu.wall_us
