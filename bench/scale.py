@@ -185,11 +185,17 @@ def start(side: str, name: str, env: dict[str, str], log: IO[str]) -> Process:
     return Process(process, os.fdopen(read_end))
 
 
-def await_line(processes: Iterable[Process], expected: str) -> None:
+def await_line(processes: Iterable[Process], expected: str, log: IO[str]) -> None:
     for each in processes:
         line = each.reply.readline().strip()
         if line != expected:
-            raise RuntimeError(f"a bench.scale process answered {line!r}, not {expected!r} (its log has why)")
+            if not line:  # it closed its end of the pipe: let it finish writing why
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    each.process.wait(timeout=10)
+            log.flush()
+            output = Path(log.name).read_text()[-3000:]
+            raise RuntimeError(f"a bench.scale process answered {line!r}, not {expected!r}; the processes' output:\n"
+                               f"{output}")  # fmt: skip
 
 
 def redis_ports(pid: int, redis_port: int) -> set[int]:
@@ -247,7 +253,7 @@ def measure_n(n: int, env: dict[str, str], seconds: float, rounds: int, workdir:
     every: dict[str, list[int]] = {side: [] for side in SIDES}
     try:
         for side in SIDES:
-            await_line(processes[side], "ready")
+            await_line(processes[side], "ready", log)
         for round_number in range(rounds):
             for side in SIDES if round_number % 2 == 0 else SIDES[::-1]:
                 results = [workdir / f"{side}-{index}" for index in range(n)]
@@ -255,7 +261,7 @@ def measure_n(n: int, env: dict[str, str], seconds: float, rounds: int, workdir:
                     assert each.process.stdin is not None
                     each.process.stdin.write(f"{round_number} {seconds} {result}\n")
                     each.process.stdin.flush()
-                await_line(processes[side], "done")
+                await_line(processes[side], "done", log)
                 bursts = [pickle.loads(result.read_bytes()) for result in results]
                 pids = [each.process.pid for each in processes[side]]
                 held = connections(redis, pids, redis_port) if side == "handler" else ()

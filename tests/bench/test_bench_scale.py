@@ -11,6 +11,7 @@ import pytest
 
 from bench import floors, scale
 from bench.__main__ import worker_environment
+from dev.template import REPO_ROOT
 from tests.support import RedisServer, redis_server_binary
 
 
@@ -51,3 +52,14 @@ def test_two_containers_beside_two_raw_processes_answer_and_keep_every_call_on_o
     assert all(len(each.connections) == 2 for each in measured.handler)
     assert measured.ratio > 0
     assert measured.handler_p50_us <= measured.handler_p99_us
+
+
+@pytest.mark.redis_server
+def test_a_container_that_cannot_start_stops_the_measurement_with_its_output(
+    bench_server: RedisServer, tmp_path: Path
+) -> None:
+    # Given a container without the layer on its path
+    env = worker_environment(bench_server.url) | {"PYTHONPATH": str(REPO_ROOT)}
+
+    with open(tmp_path / "log", "w") as log, pytest.raises(RuntimeError, match="No module named 'actionlog'"):
+        scale.measure_n(1, env, 0.1, 1, tmp_path, log)
