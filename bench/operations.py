@@ -56,10 +56,10 @@ class Plan(NamedTuple):
     memory_calls: int = 5000
     sam_build: bool = True  # the layer's size, and the built artifacts (rather than the source tree) measured
     tail_rounds: int = 40  # bench.tail: rounds of per-call samples, each a block of tail_block_calls per contender
-    tail_block_calls: int = 500
+    tail_block_calls: int = 1000
     profile_calls: int = 2000  # bench.profiles: warm calls of log one under cProfile (a fifth as many batches)
     import_runs: int = 5  # bench.profiles: cold imports of one function under -X importtime (medians)
-    scale_rounds: int = 9  # bench.scale: rounds of handler and raw processes at each N, each side this long
+    scale_rounds: int = 11  # bench.scale: rounds of handler and raw processes at each N, each side this long
     scale_seconds: float = 1.0
 
 

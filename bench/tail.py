@@ -4,15 +4,15 @@ In the bench's warm worker (`python -m bench.operations tail ...`), on the same 
 environment as the warm phase. For each operation of TAIL_OPERATIONS the handler and its two floors (plain
 redis-py; redis-py with the layer's client settings) take turns in rounds, in rotating order as
 bench.operations.side_by_side does: in each round each of them makes a block of Plan.tail_block_calls calls, every
-call timed on its own with perf_counter_ns (a full run: 40 rounds of 500, 20,000 calls of each). The faster floor is
+call timed on its own with perf_counter_ns (a full run: 40 rounds of 1,000, 40,000 calls of each). The faster floor is
 the one with the lower median of the per-round means; the targets compare the handler with it.
 
 How a tail target is judged: each round gives the handler's p99 and mean over its block and the faster floor's over
 its own block of the same round, so each round gives a p99 ratio and a mean ratio; the target's figure is the median
 of those per-round ratios, with the middle half of them, judged on the notch interval as every ratio of the bench is
 (bench.__main__: pass, FAIL, or undecided when the limit falls inside it). A block's p99 is a nearest-rank quantile
-(of 500 calls, the 6th slowest), so a round's p99 moves with a single pause; the rounds' median does not. The pooled
-figures (p50, p99, max and mean of every call of each contender) are printed beside the verdicts.
+(of 1,000 calls, the 11th slowest): a burst of pauses in one block moves that round's ratio, not the rounds' median.
+The pooled figures (p50, p99, max and mean of every call of each contender) are printed beside the verdicts.
 
 What the tail is made of: a gc.callbacks hook counts the collector's runs, and a call during which one started is
 marked; the report gives the calls so marked, among all and among the slowest 1%. Then, in a pass of its own (10
