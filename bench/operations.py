@@ -59,8 +59,10 @@ class Plan(NamedTuple):
     tail_block_calls: int = 1000
     profile_calls: int = 2000  # bench.profiles: warm calls of log one under cProfile (a fifth as many batches)
     import_runs: int = 5  # bench.profiles: cold imports of one function under -X importtime (medians)
-    scale_rounds: int = 11  # bench.scale: rounds of handler and raw processes at each N, each side this long
-    scale_seconds: float = 1.0
+    # bench.scale: rounds of handler and raw processes at each N, each side this long; short sides keep a round's
+    # two sides close in time, so that the shared machine's busy seconds fall on both
+    scale_rounds: int = 21
+    scale_seconds: float = 0.5
 
 
 @dataclass(frozen=True)
