@@ -130,9 +130,13 @@ def measure_all(plan: Plan, server: ThrowawayRedisServer, workdir: Path) -> Resu
     started, facts = time.monotonic(), machine_facts(server.url)
     layer, layout = builds(plan, workdir)
 
+    loads: list[str] = []  # the machine is shared: how busy it was through each measurement
+
     def step[T](what: str, measure: Callable[[], T]) -> T:
         floors.plain_client(server.url).flushall()  # each measurement starts from an empty Redis
-        return timed(what, measure)
+        measured = timed(what, measure)
+        loads.append(f"{what} {os.getloadavg()[0]:.1f}")
+        return measured
 
     def worker(phase: str) -> Any:
         return run_worker(phase, plan, server.url, layout)
@@ -146,6 +150,7 @@ def measure_all(plan: Plan, server: ThrowawayRedisServer, workdir: Path) -> Resu
     reads = step("long reads", lambda: worker("reads"))
     profiled = step("profiles", lambda: worker("profiles"))
     imports = step("import times", lambda: layout.import_times("log_action", server.url, plan.import_runs))
+    facts["load average after each measurement"] = ", ".join(loads)
     return Results(
         plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer, worst, reads,
         tails, scales, profiled, imports, layout.warm_description(),
