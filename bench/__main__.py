@@ -2,13 +2,24 @@
 
 The tracked bench/RESULTS.md is written only with --record (`make bench RECORD=1`); --output writes a copy elsewhere.
 
-Each target gets a verdict. A count or a size (round trips, peak memory, the layer) passes or fails as measured. A
-ratio (a handler's time over its floor's, measured side by side in rounds) is judged on the interval a box plot's
-notches give its median: the median of the per-round ratios plus or minus 1.57 x the width of their middle half /
-√rounds. It passes when the whole interval is within the limit, FAILs when none of it is, and is undecided when the
-limit falls inside it, or when there were fewer than 5 rounds: the machine's noise, not the code, would decide
-it. More rounds narrow the interval; a quieter machine narrows the middle half. The cold start target is decided
-by its worst function. A target the run could not measure (the layer without `sam build`) counts as undecided.
+Each target gets a verdict. A count or a size (round trips, peak memory, the layer, calls answered, entries lost,
+connections) passes or fails as measured. A ratio (a handler's time over its floor's, measured side by side in
+rounds) is judged on the interval a box plot's notches give its median: the median of the per-round ratios plus or
+minus 1.57 x the width of their middle half / √rounds. It passes when the whole interval is within the limit, FAILs
+when none of it is, and is undecided when the limit falls inside it, or when there were fewer than 5 rounds: the
+machine's noise, not the code, would decide it. More rounds narrow the interval; a quieter machine narrows the
+middle half. The ratios judged:
+  warm      each handler's mean time per call over the faster of its two floors (plain redis-py; redis-py with the
+            layer's settings: the one with the lower median), per round (bench.operations.side_by_side)
+  tail      log one's and read 50's p99 and mean over the faster floor's, per round of blocks of calls each timed
+            on its own (bench.tail)
+  scale     raw redis-py's throughput over the warm containers' at each N, per round (bench.scale)
+  cold      a cold start over its floor function's, per pair of samples (bench.cold)
+A target over several ratios (every other operation, the cold start) is decided by its worst. A target the run could
+not measure (the layer without `sam build`) counts as undecided.
+
+With `sam build` (a full run), the warm processes import the built layer (this machine's architecture) rather than
+its source; the cold starts run on the built artifacts without site-packages.
 
 Exit status:
   0  every target passed
@@ -37,7 +48,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import cold, floors
+from bench import cold, floors, scale
 from bench.operations import Plan, handler_environment, template_function
 from bench.report import CANNOT_RUN, MISSED, PASSED, UNDECIDED, Results
 from dev.lambda_environment import lambda_environment
@@ -46,7 +57,10 @@ from dev.template import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "RESULTS.md"
 FULL = Plan()
-QUICK = Plan("quick", 5, 0.01, 20, 1, 300, sam_build=False)  # a little of each
+QUICK = Plan(  # a little of each
+    "quick", 5, 0.01, 20, 1, 300, sam_build=False, tail_rounds=5, tail_block_calls=100, profile_calls=200,
+    import_runs=1, scale_rounds=2, scale_seconds=0.3,
+)  # fmt: skip
 
 
 def progress(message: str) -> None:
@@ -70,11 +84,18 @@ def machine_facts(redis_url: str) -> dict[str, str]:
     }
 
 
-def run_worker(phase: str, plan: Plan, redis_url: str) -> Any:
-    """What a `bench.operations` process measured in `phase`: the layer from its source, in the environment Lambda
-    gives a function of the template (as the cold starts get it), the handlers' log lines to a file."""
+def worker_environment(redis_url: str, layout: cold.Layout | None = None) -> dict[str, str]:
+    """The environment of a warm process: Lambda's for log_action (as the cold starts get it), on this Redis, with
+    the layer `layout` has (built, or by default its source) on the path after the repository (bench, functions)."""
     function = template_function("log_action")
-    env = lambda_environment(function, handler_environment(function, redis_url), [REPO_ROOT, *function.layer_dirs])
+    layers = (layout or cold.Layout()).layers(function)
+    return lambda_environment(function, handler_environment(function, redis_url), [REPO_ROOT, *layers])
+
+
+def run_worker(phase: str, plan: Plan, redis_url: str, layout: cold.Layout | None = None) -> Any:
+    """What a `bench.operations` process measured in `phase`, in a warm process's environment (worker_environment),
+    the handlers' log lines to a file."""
+    env = worker_environment(redis_url, layout)
     with tempfile.TemporaryDirectory(prefix="actionlog-bench-") as workdir, open(Path(workdir) / "log", "w") as log:
         result = Path(workdir) / "result"
         command = [sys.executable, "-m", "bench.operations", phase, json.dumps(plan._asdict()), str(result)]
@@ -109,18 +130,31 @@ def measure_all(plan: Plan, server: ThrowawayRedisServer, workdir: Path) -> Resu
     started, facts = time.monotonic(), machine_facts(server.url)
     layer, layout = builds(plan, workdir)
 
+    loads: list[str] = []  # the machine is shared: how busy it was through each measurement
+
     def step[T](what: str, measure: Callable[[], T]) -> T:
         floors.plain_client(server.url).flushall()  # each measurement starts from an empty Redis
-        return timed(what, measure)
+        measured = timed(what, measure)
+        loads.append(f"{what} {os.getloadavg()[0]:.1f}")
+        return measured
 
-    warm = step("warm", lambda: run_worker("warm", plan, server.url))
+    def worker(phase: str) -> Any:
+        return run_worker(phase, plan, server.url, layout)
+
+    warm = step("warm", lambda: worker("warm"))
+    tails = step("warm tails", lambda: worker("tail"))
+    scales = step("scale", lambda: scale.measure(worker_environment(server.url, layout), plan, workdir))
     cold_starts = step("cold starts", lambda: cold.measure(layout, server.url, workdir, plan))
-    memory = step("memory", lambda: run_worker("memory", plan, server.url))
-    worst = step("worst bodies", lambda: run_worker("bodies", plan, server.url))
-    reads = step("long reads", lambda: run_worker("reads", plan, server.url))
+    memory = step("memory", lambda: worker("memory"))
+    worst = step("worst bodies", lambda: worker("bodies"))
+    reads = step("long reads", lambda: worker("reads"))
+    profiled = step("profiles", lambda: worker("profiles"))
+    imports = step("import times", lambda: layout.import_times("log_action", server.url, plan.import_runs))
+    facts["load average after each measurement"] = ", ".join(loads)
     return Results(
-        plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer, worst, reads
-    )
+        plan, time.monotonic() - started, facts, warm, cold_starts, layout.description(), memory, layer, worst, reads,
+        tails, scales, profiled, imports, layout.warm_description(),
+    )  # fmt: skip
 
 
 def run(plan: Plan) -> Results:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-from bench import floors
+from bench import floors, profiles
 from bench.operations import OPERATIONS, Operation, Plan, handler_environment, quartiles, succeeded, template_function
 from dev.emulator import Emulator, runtime_dir
 from dev.sam_cli import SAM_PYTHON
@@ -80,10 +80,25 @@ class Layout(NamedTuple):
         function = template_function(name)
         return function if self.build is None else replace(function, code_dir=self.build / function.logical_id)
 
+    def layers(self, function: Function) -> list[Path]:
+        """The function's layers on the import path: built, or their source."""
+        return list(function.layer_dirs) if self.build is None else [self.build / layer_id() / "python"]
+
     def emulator(self, function: Function, redis_url: str, log: TextIO) -> Emulator:
-        layers = function.layer_dirs if self.build is None else (self.build / layer_id() / "python",)
-        paths = [function.code_dir, *layers, *([runtime_dir()] if self.build else [])]
+        paths = [function.code_dir, *self.layers(function), *([runtime_dir()] if self.build else [])]
         return Emulator(function, handler_environment(function, redis_url), paths, isolated=bool(self.build), log=log)
+
+    def import_times(self, name: str, redis_url: str, runs: int) -> profiles.ImportTimes:
+        """The import-time breakdown of functions/`name`'s cold start (bench.profiles)."""
+        function = self.function(name)
+        paths = [function.code_dir, *self.layers(function)]
+        return profiles.import_times(name, function, paths, bool(self.build), redis_url, runs)
+
+    def warm_description(self) -> str:
+        """Where the warm processes import the layer from (site-packages after it: the bench's own imports)."""
+        if self.build is None:
+            return "the layer's source (no `sam build`)"
+        return "the `sam build` layer for this machine's architecture"
 
     def description(self) -> str:
         if self.build is None:

@@ -54,7 +54,15 @@ class Plan(NamedTuple):
     warm_up_calls: int = 100
     cold_rounds: int = 12  # a cold start is noisy: the median needs many
     memory_calls: int = 5000
-    sam_build: bool = True  # the layer's size, and cold starts from the built artifacts rather than the source tree
+    sam_build: bool = True  # the layer's size, and the built artifacts (rather than the source tree) measured
+    tail_rounds: int = 40  # bench.tail: rounds of per-call samples, each a block of tail_block_calls per contender
+    tail_block_calls: int = 1000
+    profile_calls: int = 2000  # bench.profiles: warm calls of log one under cProfile (a fifth as many batches)
+    import_runs: int = 5  # bench.profiles: cold imports of one function under -X importtime (medians)
+    # bench.scale: rounds of handler and raw processes at each N, each side this long; short sides keep a round's
+    # two sides close in time, so that the shared machine's busy seconds fall on both
+    scale_rounds: int = 21
+    scale_seconds: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -65,10 +73,7 @@ class Operation:
     setup: floors.Floor | None = None  # put in place once before the operation is measured
     prepare: floors.Floor | None = None  # put back before every call, off the clock: the call uses it up
     adjust: Callable[[Event], Event] | None = None
-    # On a limited route, whether the request is counted in a round trip of its own (the rate count, an EVALSHA)
-    # before the operation, rather than in the operation's own script.
-    counted_apart: bool = False
-    spare_round_trips: int = 0  # allowed beyond the floor's and the rate count's
+    spare_round_trips: int = 0  # allowed beyond the floor's
 
     def event(self, subject: str = floors.USER) -> Event:
         """The event from events/ (through `adjust`), about user `subject` and from backend client `subject`."""
@@ -80,10 +85,10 @@ class Operation:
             if fixture is not None:
                 fixture(redis, user)
 
-    def round_trips_allowed(self, limited: bool) -> int:
-        """The floor's round trips (the same Redis work in raw redis-py), one more when the route is `limited` (its
-        answers say where the caller stands) and counts the request apart, and the operation's spare ones."""
-        return self.floor.round_trips + (limited and self.counted_apart) + self.spare_round_trips
+    def round_trips_allowed(self) -> int:
+        """The floor's round trips (the same Redis work in raw redis-py) and the operation's spare ones: a limited
+        route counts its request in the operation's own round trip."""
+        return self.floor.round_trips + self.spare_round_trips
 
 
 def about(event: Event, subject: str) -> Event:
@@ -124,12 +129,12 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("log one", "log_action", FLOORS["log_one"]),
     Operation("log batch of 100", "log_batch_actions", FLOORS["log_batch"], adjust=batch_of_100_event),
     Operation("read 50", "get_user_actions", FLOORS["read_50"], setup=FLOORS["full_list"], adjust=read_50_event),
-    Operation("count", "count_user_actions", FLOORS["count"], setup=FLOORS["full_list"], counted_apart=True),
-    Operation("clear", "clear_user_actions", FLOORS["clear"], prepare=FLOORS["full_list"], counted_apart=True),
+    Operation("count", "count_user_actions", FLOORS["count"], setup=FLOORS["full_list"]),
+    Operation("clear", "clear_user_actions", FLOORS["clear"], prepare=FLOORS["full_list"]),
     Operation("erase user", "erase_user", FLOORS["erase_user"], prepare=FLOORS["user_data"]),
-    Operation("cache set", "cache_set", FLOORS["cache_set"], counted_apart=True),
-    Operation("cache get", "cache_get", FLOORS["cache_get"], setup=FLOORS["cache_set"], counted_apart=True),
-    Operation("cache delete", "cache_delete", FLOORS["cache_delete"], prepare=FLOORS["cache_set"], counted_apart=True),
+    Operation("cache set", "cache_set", FLOORS["cache_set"]),
+    Operation("cache get", "cache_get", FLOORS["cache_get"], setup=FLOORS["cache_set"]),
+    Operation("cache delete", "cache_delete", FLOORS["cache_delete"], prepare=FLOORS["cache_set"]),
     Operation("user cache set", "user_cache_set", FLOORS["user_cache_set"]),
     Operation("user cache get", "user_cache_get", FLOORS["user_cache_get"], setup=FLOORS["user_cache_set"]),
     Operation("user cache delete", "user_cache_delete", FLOORS["user_cache_delete"], prepare=FLOORS["user_cache_set"]),
@@ -173,6 +178,18 @@ class SideBySide(NamedTuple):
     ratio_quartiles: tuple[float, float]
     reference_us: float | None = None  # a second floor in the same rounds: the layer's client settings
     reference_ratio: float | None = None
+    reference_quartiles: tuple[float, float] | None = None
+
+    def reference_is_faster(self) -> bool:
+        return self.reference_us is not None and self.reference_us < self.floor_us
+
+    def against_faster_floor(self) -> SideBySide:
+        """The subject against whichever floor has the lower median, with the per-round ratios against that one:
+        what a target judges."""
+        reference, ratio = self.reference_us, self.reference_ratio
+        if reference is None or ratio is None or reference >= self.floor_us:
+            return SideBySide(self.subject_us, self.floor_us, self.ratio, self.ratio_quartiles)
+        return SideBySide(self.subject_us, reference, ratio, self.reference_quartiles or (ratio, ratio))
 
 
 def run(call: Call, calls: int, prepare: Call | None = None) -> float:
@@ -208,7 +225,7 @@ def side_by_side(
             times[index].append(block(index, calls))
     medians = [statistics.median(each) * 1e6 for each in times]
     ratios = [[s / f for s, f in zip(times[0], other, strict=True)] for other in times[1:]]
-    second = (medians[2], statistics.median(ratios[1])) if len(contenders) > 2 else ()
+    second = (medians[2], statistics.median(ratios[1]), quartiles(ratios[1])) if len(contenders) > 2 else ()
     return SideBySide(medians[0], medians[1], statistics.median(ratios[0]), quartiles(ratios[0]), *second)
 
 
@@ -255,7 +272,6 @@ def warm_calls(plan: Plan, contenders: int) -> int:
 class Ready(NamedTuple):
     call: Call  # the handler, called with the next subject's event; it raises on an answer that is not a success
     prepare: Call | None  # puts back the state the next call uses up, off the clock
-    limited: bool  # its answers carry RateLimit-* headers: the route counts its callers' requests
 
 
 def ready(op: Operation, redis: Redis, subjects: Subjects) -> Ready:
@@ -278,8 +294,8 @@ def ready(op: Operation, redis: Redis, subjects: Subjects) -> Ready:
     prepare = None if put_back is None else lambda: put_back(redis, names[subjects.upcoming()])
     if prepare is not None:
         prepare()
-    first = call()
-    return Ready(call, prepare, "RateLimit-Limit" in first["headers"])
+    call()
+    return Ready(call, prepare)
 
 
 def floor_call(op: Operation, redis: Redis, subjects: Subjects) -> Call:
@@ -348,12 +364,12 @@ def warm(plan: Plan, redis: Redis, plain: Redis) -> Warm:
     operations, calls = {}, {}
     for op in OPERATIONS:
         subjects = Subjects(op.function, warm_calls(plan, 3), per_subject)
-        subject, prepare, limited = ready(op, redis, subjects)
+        subject, prepare = ready(op, redis, subjects)
         floor, layer_floor = floor_call(op, plain, subjects), floor_call(op, redis, subjects)
         for call in (subject, floor, layer_floor):
             run(call, plan.warm_up_calls, prepare)
         operations[op.name] = side_by_side(subject, floor, layer_floor, prepare=prepare, **timing)
-        calls[op.name] = subject, layer_floor, prepare, limited
+        calls[op.name] = subject, layer_floor, prepare
     seed, ours = (functools.partial(FLOORS[name], redis) for name in ("seed_log_one", "log_one"))
     for call in (seed, ours):
         run(call, plan.warm_up_calls)
@@ -361,12 +377,12 @@ def warm(plan: Plan, redis: Redis, plain: Redis) -> Warm:
     round_trips, allowed = {}, {}
     with counting_round_trips() as counter:
         for op in OPERATIONS:
-            handler, floor, prepare, limited = calls[op.name]
+            handler, floor, prepare = calls[op.name]
             samples = [
                 (counter.count(handler, prepare), counter.count(floor, prepare)) for _ in range(ROUND_TRIP_SAMPLES)
             ]
             round_trips[op.name] = max(h for h, _ in samples), max(f for _, f in samples)
-            allowed[op.name] = op.round_trips_allowed(limited)
+            allowed[op.name] = op.round_trips_allowed()
         round_trips[SEED] = counter.count(seed), counter.count(ours)
     limits = {name: limits_on_and_off(operation(name), plan, redis, per_subject) for name in LIMITS_MEASURED}
     return Warm(operations, seed_timing, round_trips, allowed, limits)
@@ -387,7 +403,7 @@ def limits_on_and_off(op: Operation, plan: Plan, redis: Redis, per_subject: int)
         return switch
 
     on, off = under({name: os.environ[name] for name in LIMITS_OFF}), under(LIMITS_OFF)
-    subject, prepare, _ = ready(op, redis, Subjects(f"{op.function}-limits", warm_calls(plan, 2), per_subject))
+    subject, prepare = ready(op, redis, Subjects(f"{op.function}-limits", warm_calls(plan, 2), per_subject))
     try:
         for switch in (on, off):
             switch()
@@ -413,7 +429,7 @@ def memory(plan: Plan, redis: Redis, plain: Redis) -> Memory:
     """Every handler in one process (a superset of any one function's container), called in turn. The peak is the
     kernel's VmHWM: getrusage's ru_maxrss would carry over the forking bench process's own peak."""
     per_subject, calls = calls_per_subject(), 1 + -(-plan.memory_calls // len(OPERATIONS))
-    prepared = [ready(op, redis, Subjects(op.function, calls, per_subject))[:2] for op in OPERATIONS]
+    prepared = [ready(op, redis, Subjects(op.function, calls, per_subject)) for op in OPERATIONS]
     after_first_call = status_mib("VmRSS")
     for call, prepare in itertools.islice(itertools.cycle(prepared), plan.memory_calls):
         run(call, 1, prepare)
@@ -437,7 +453,28 @@ def long_reads(plan: Plan, redis: Redis, plain: Redis) -> Any:
     return reads.measure(plan, redis)
 
 
-PHASES = {"warm": warm, "memory": memory, "bodies": worst_bodies, "reads": long_reads}
+def tails(plan: Plan, redis: Redis, plain: Redis) -> Any:
+    """Log one and read 50 timed call by call beside their floors (bench.tail, which builds on this module)."""
+    from bench import tail
+
+    return tail.measure(plan, redis, plain)
+
+
+def profiles(plan: Plan, redis: Redis, plain: Redis) -> Any:
+    """cProfile of warm calls of log one and of the batch of 100 (bench.profiles, which builds on this module)."""
+    from bench import profiles
+
+    return profiles.measure(plan, redis, plain)
+
+
+PHASES = {
+    "warm": warm,
+    "memory": memory,
+    "bodies": worst_bodies,
+    "reads": long_reads,
+    "tail": tails,
+    "profiles": profiles,
+}
 
 
 def main(phase: str, plan: str, result: str) -> None:
