@@ -1,5 +1,5 @@
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import fakeredis
 import pytest
@@ -177,17 +177,3 @@ def test_an_id_with_a_character_of_the_endings_parts_is_not_taken_as_written(odd
 
     assert not codec.written_here(odd)
     assert not codec.all_written_here([ours[1], odd])
-
-
-def test_timestamps_encoded_together_are_each_as_encoded_alone() -> None:
-    moments = [
-        datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
-        datetime(2026, 11, 25, 12, 0, 0, 250000, tzinfo=UTC),
-        datetime(2026, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
-        datetime(2026, 11, 25, 14, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2))),
-        datetime(2026, 11, 25, 9, 30, tzinfo=timezone(timedelta(hours=-2, minutes=-30))),
-    ]
-
-    assert codec.utc_timestamps(moments) == [codec.utc_timestamp(moment) for moment in moments]
-    assert codec.utc_timestamps(moments)[3] == b"2026-11-25T12:00:00.123Z"
-    assert codec.utc_timestamps([]) == []

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import pydantic_core
 
 from actionlog import keys, ratelimit, scripts, wire
-from actionlog.codec import refuse_unstorable, utc_timestamp, utc_timestamps
+from actionlog.codec import refuse_unstorable, utc_timestamp
 from actionlog.errors import BadRequest, Unprocessable, translate_store_errors
 from actionlog.models import ENTRY_ID_PATTERN, MAX_METADATA_BYTES, ActionFields, ActionIn
 from actionlog.observability import count
@@ -194,12 +194,14 @@ def new_entries(actions: Sequence[ActionIn | ActionFields], *, now: datetime | N
     refuse_unstorable(metadata)
     # Every name in one encoding, cut at the `","` between strings: inside a string a quote is always escaped.
     names = pydantic_core.to_json([fields["action"] for fields in given])[2:-2].split(b'","') if given else []
-    stamps = iter(utc_timestamps([moment for fields in given if (moment := fields.get("timestamp")) is not None]))
+    stamps: dict[datetime, bytes] = {}  # a batch's actions often share their client's timestamp
     return [
         b'{"action":"%b","timestamp":"%b","metadata":%b,"id":"%b"}'
         % (
             name,
-            server_time if fields.get("timestamp") is None else next(stamps),
+            server_time
+            if (moment := fields.get("timestamp")) is None
+            else stamps.get(moment) or stamps.setdefault(moment, utc_timestamp(moment)),
             encoded_metadata,
             ids[index * width : (index + 1) * width],
         )

@@ -126,20 +126,6 @@ def utc_timestamp(moment: datetime) -> bytes:
     return written[1:20] + (written[20:24] if len(written) > 22 else b".000") + b"Z"
 
 
-def utc_timestamps(moments: Sequence[datetime]) -> list[bytes]:
-    """`utc_timestamp` of each of `moments`, encoded together (a batch's client timestamps): one call of
-    pydantic-core for them all, cut at the `","` between them, and each in UTC made again only when it is not."""
-    if not moments:
-        return []
-    written = pydantic_core.to_json(moments)[2:-2].split(b'","')
-    return [
-        text[:19] + (text[19:23] if len(text) > 20 else b".000") + b"Z"
-        if text.endswith(b"Z")
-        else utc_timestamp(moment)
-        for text, moment in zip(written, moments, strict=True)
-    ]
-
-
 def entries_json(stored: Sequence[str]) -> str:
     """The stored entries as one JSON array, newest first, reusing the stored text.
 
