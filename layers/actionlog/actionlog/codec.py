@@ -5,6 +5,7 @@ stored as the bytes a reader can hand back unchanged: a read writes its answer a
 decoding and encoding it again.
 """
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -54,12 +55,12 @@ def refuse_unstorable(encoded: Sequence[bytes], values: Sequence[Any] = ()) -> N
     structure = _outside_strings(joined)
     if odd_numbers and (b"NaN" in structure or b"Infinity" in structure):
         raise BadRequest("request body is not valid JSON: NaN, Infinity or a number beyond a double's range")
-    if long_numbers and _UNSAFE_INTEGER.search(structure):
+    if long_numbers and _unsafe_integer().search(structure):
         raise BadRequest(
             f"request body holds an integer beyond ±{MAX_SAFE_INTEGER} (2^53 - 1), which JSON readers such as"
             " JavaScript's take back as another number: send it as a string"
         )
-    if deep and _WITHIN_DEPTH.fullmatch(structure.translate(_BRACKETS, _NOT_BRACKETS)) is None:
+    if deep and _within_depth().fullmatch(structure.translate(_BRACKETS, _NOT_BRACKETS)) is None:
         raise BadRequest(f"request body is not JSON to store: nested deeper than {MAX_JSON_DEPTH} levels")
 
 
@@ -103,11 +104,22 @@ MAX_SAFE_INTEGER = 2**53 - 1
 # for a run of zeros once every digit is one: a substring search, ten times as fast as a regex's `\d{16}`).
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_DIGITS = b"0" * len(str(MAX_SAFE_INTEGER))
-# An integer token above MAX_SAFE_INTEGER, with or without its sign: digits neither of a fraction nor of an exponent.
-_UNSAFE_INTEGER = re.compile(rb"(?<![\d.eE+\-])-?(?:%b)(?![\d.eE])" % _greater_than(MAX_SAFE_INTEGER))
-_WITHIN_DEPTH = re.compile(_nested_at_most(MAX_JSON_DEPTH))
 _BRACKETS = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+
+
+# The two regexes are compiled by the first body that needs them (few do), not at import: about 1 ms of a cold start.
+@functools.cache
+def _unsafe_integer() -> re.Pattern[bytes]:
+    """An integer token above MAX_SAFE_INTEGER, with or without its sign: digits neither of a fraction nor of an
+    exponent."""
+    return re.compile(rb"(?<![\d.eE+\-])-?(?:%b)(?![\d.eE])" % _greater_than(MAX_SAFE_INTEGER))
+
+
+@functools.cache
+def _within_depth() -> re.Pattern[bytes]:
+    """A structure's brackets (all made `[`, `]`) nested at most MAX_JSON_DEPTH deep."""
+    return re.compile(_nested_at_most(MAX_JSON_DEPTH))
 
 
 def utc_timestamp(moment: datetime) -> bytes:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from actionlog.keys import CACHE_KEY_PATTERN, USER_CACHE_KEY_PATTERN, USER_ID_PATTERN, cache_key
-from actionlog.schema import Before, Doc, Encoded, Fields, Length, Moment, Number, Shape, Text, field
+from actionlog.schema import Before, Doc, Encoded, Fields, LazyPattern, Length, Moment, Number, Shape, Text, field
 from actionlog.settings import Settings, get_settings
 
 MAX_BODY_BYTES = 1024 * 1024  # a request body, as the adapters admit it; API Gateway's own limit is ten times that
@@ -161,7 +161,7 @@ class ReadQuery(Shape):
     ] = None
     # The constraints sit on the text, not on the optional: on `str | None` they would check nothing.
     action: Annotated[
-        Annotated[str, Text(pattern=r"^[^,\x00-\x1f\x7f-\x9f]{1,100}(,[^,\x00-\x1f\x7f-\x9f]{1,100}){0,19}$")] | None,
+        Annotated[str, LazyPattern(r"^[^,\x00-\x1f\x7f-\x9f]{1,100}(,[^,\x00-\x1f\x7f-\x9f]{1,100}){0,19}$")] | None,
         Doc("Only entries with one of these action names: up to 20, comma-separated."),
     ] = None
     since: Annotated[

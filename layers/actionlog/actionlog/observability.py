@@ -17,6 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+import actionlog
 from actionlog.settings import (
     POWERTOOLS_LOGGER_LOG_EVENT,
     POWERTOOLS_METRICS_NAMESPACE,
@@ -100,6 +101,7 @@ def begin_invocation(context: Any, event: Mapping[str, Any], *, correlation_id: 
     """
     global _cold_start
     if _cold_start:
+        actionlog.init_done()
         logger.structure_logs(
             cold_start=True,
             function_name=context.function_name,
