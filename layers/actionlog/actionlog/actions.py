@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import repeat
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import pydantic_core
@@ -189,13 +190,14 @@ def new_entries(actions: Sequence[ActionIn | ActionFields], *, now: datetime | N
     # One hex id of _ID_BYTES random bytes each, cut in C (bytes.hex puts a space between each id's bytes and the next).
     ids = os.urandom(_ID_BYTES * len(actions)).hex(" ", _ID_BYTES).encode().split()
     given = [action if type(action) is dict else vars(action) for action in actions]  # each action's fields
-    metadata = [pydantic_core.to_json(fields["metadata"]) if fields.get("metadata") else b"{}" for fields in given]
+    # The fields read by map over C functions: a batch of 100 made 300 Python calls of dict.get.
+    metadata = [pydantic_core.to_json(value) if value else b"{}" for value in map(dict.get, given, repeat("metadata"))]
     if max(map(len, metadata), default=0) > MAX_METADATA_BYTES:
         raise Unprocessable(f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON")
     refuse_unstorable(metadata)
     # Every name in one encoding, cut at the `","` between strings: inside a string a quote is always escaped.
-    names = pydantic_core.to_json([fields["action"] for fields in given])[2:-2].split(b'","') if given else []
-    moments = [fields.get("timestamp") for fields in given]
+    names = pydantic_core.to_json(list(map(itemgetter("action"), given)))[2:-2].split(b'","') if given else []
+    moments = list(map(dict.get, given, repeat("timestamp")))
     stamps: dict[datetime, bytes] = {}  # a batch's actions often share their client's timestamp
     times = (
         [

@@ -45,7 +45,7 @@ def refuse_unstorable(encoded: Sequence[bytes], values: Sequence[Any] = ()) -> N
     """
     joined = b"\n".join(encoded)
     # A level of nesting takes two bytes: only a long encoding can be too deep, and most are not even counted.
-    deep = any(
+    deep = max(map(len, encoded), default=0) > 2 * MAX_JSON_DEPTH and any(
         len(text) > 2 * MAX_JSON_DEPTH and text.count(b"[") + text.count(b"{") > MAX_JSON_DEPTH for text in encoded
     )
     odd_numbers = b"NaN" in joined or b"Infinity" in joined
