@@ -40,13 +40,13 @@ class Caller(NamedTuple):
         claims = jwt.get("claims") or {}
         if not claims:
             return None
-        scopes = set(jwt.get("scopes") or ())
+        scopes = frozenset(jwt.get("scopes") or ())
         scope_claim = claims.get("scope")
         if isinstance(scope_claim, str):
             # RFC 6749, 3.3: scope tokens are separated by spaces (%x20), and by nothing else. Python's split() would
             # also cut at a no-break space or a line separator, making "foo\u00a0actionlog/admin" an admin.
-            scopes.update(token for token in scope_claim.split(" ") if token)
-        return cls(claims=claims, scopes=frozenset(scopes))
+            scopes = scopes.union(scope_claim.split(" ")) - {""}
+        return cls(claims=claims, scopes=scopes)
 
     @property
     def is_machine(self) -> bool:

@@ -5,6 +5,7 @@ Service name, level and namespace come from Powertools' variables; their default
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -112,9 +113,18 @@ def begin_invocation(context: Any, event: Mapping[str, Any], *, correlation_id: 
         )
         _cold_start = False
     else:
-        logger.append_keys(cold_start=False, function_request_id=context.aws_request_id, correlation_id=correlation_id)
+        # The formatter's own append_keys: Logger's finds the formatter through three properties on every call.
+        _formatter().append_keys(
+            cold_start=False, function_request_id=context.aws_request_id, correlation_id=correlation_id
+        )
     if LOG_EVENT:
         logger.info(event)
+
+
+@functools.cache
+def _formatter() -> Any:
+    """The formatter of the logger's handler, which holds the keys every line carries (made once, with the logger)."""
+    return logger.registered_formatter
 
 
 def flushing_metrics[**P, R](handler: Callable[P, R]) -> Callable[P, R]:

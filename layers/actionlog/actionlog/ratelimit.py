@@ -93,21 +93,22 @@ def count(limit: RateLimit, *, redis: RedisClient) -> None:
 def count_beside(limit: RateLimit, commands: Sequence[Command], *, redis: RedisClient) -> list[Any]:
     """Count a read and send `commands` (reads of the same slot, or of any key on a standalone Redis) with it, in one
     round trip, no script: INCR, then PEXPIREAT NX at the window's end (by this clock: the first request of a window
-    sets it), PTTL for the answer's RateLimit-Reset, and `commands`; their replies, or RateLimited (429) over the
+    sets it; the answer's RateLimit-Reset is read from the same clock), and `commands`; their replies, or
+    RateLimited (429) over the
     limit. Not a MULTI, which Redis refuses whole while out of memory: a count the store cannot write is skipped, and
     the read served."""
     now = int(time.time() * 1000)
     window_end = (now // limit.window_ms + 1) * limit.window_ms
-    used, _, left, *replies = _pipelined(limit.key, window_end, commands, redis)
+    used, _, *replies = _pipelined(limit.key, window_end, commands, redis)
     for result in replies if isinstance(used, redis_errors.OutOfMemoryError) else (used, *replies):
         if isinstance(result, Exception):
             raise result
     if not isinstance(used, Exception):
-        limit.counted(int(used), int(left) if isinstance(left, int) and left > 0 else window_end - now)
+        limit.counted(int(used), window_end - now)
     return replies
 
 
 @translate_store_errors
 def _pipelined(key: str, window_end: int, commands: Sequence[Command], redis: RedisClient) -> list[Any]:
     # INCR itself: redis-py's incr() sends INCRBY, a command the ACL line need not grant.
-    return wire.send(redis, [("INCR", key), ("PEXPIREAT", key, window_end, "NX"), ("PTTL", key), *commands])
+    return wire.send(redis, [("INCR", key), ("PEXPIREAT", key, window_end, "NX"), *commands])
