@@ -354,6 +354,7 @@ class Warm(NamedTuple):
     round_trips: dict[str, tuple[int, int]]  # handler's and floor's, the most any of five warm calls took
     round_trips_allowed: dict[str, int]  # the handler's (Operation.round_trips_allowed)
     limits: dict[str, SideBySide]  # subject: the handler as deployed; floor: with LIMITS_OFF (LIMITS_MEASURED)
+    loopback_us: float = 0.0  # a raw PING's round trip on a socket of its own, right after the timed operations
 
 
 def warm(plan: Plan, redis: Redis, plain: Redis) -> Warm:
@@ -370,6 +371,7 @@ def warm(plan: Plan, redis: Redis, plain: Redis) -> Warm:
             run(call, plan.warm_up_calls, prepare)
         operations[op.name] = side_by_side(subject, floor, layer_floor, prepare=prepare, **timing)
         calls[op.name] = subject, layer_floor, prepare
+    loopback = loopback_round_trip_us(plain)
     seed, ours = (functools.partial(FLOORS[name], redis) for name in ("seed_log_one", "log_one"))
     for call in (seed, ours):
         run(call, plan.warm_up_calls)
@@ -385,7 +387,27 @@ def warm(plan: Plan, redis: Redis, plain: Redis) -> Warm:
             allowed[op.name] = op.round_trips_allowed()
         round_trips[SEED] = counter.count(seed), counter.count(ours)
     limits = {name: limits_on_and_off(operation(name), plan, redis, per_subject) for name in LIMITS_MEASURED}
-    return Warm(operations, seed_timing, round_trips, allowed, limits)
+    return Warm(operations, seed_timing, round_trips, allowed, limits, loopback)
+
+
+def loopback_round_trip_us(redis: Redis, pings: int = 2000) -> float:
+    """The median round trip of a PING written and read on a socket of its own, no client library: what every floor
+    and handler pays once a call. It moves with the machine's state (about 10 µs with both cores busy, about 70 µs
+    with them idle between calls here), and with it every ratio: the shorter it is, the more the handler's own work
+    weighs."""
+    import socket  # here: the timed calls run with no more imported than the handlers need
+
+    options = redis.connection_pool.connection_kwargs
+    times = []
+    with socket.create_connection((options.get("host", "localhost"), options.get("port", 6379))) as connection:
+        for _ in range(pings):
+            started = time.perf_counter_ns()
+            connection.sendall(b"*1\r\n$4\r\nPING\r\n")
+            reply = connection.recv(64)
+            times.append(time.perf_counter_ns() - started)
+            if reply != b"+PONG\r\n":
+                raise RuntimeError(f"PING answered {reply!r}")
+    return statistics.median(times) / 1000
 
 
 def limits_on_and_off(op: Operation, plan: Plan, redis: Redis, per_subject: int) -> SideBySide:

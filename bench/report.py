@@ -346,6 +346,9 @@ class Results(NamedTuple):
             "of the two (the lower median), on the per-round ratios against it. Round trips: handler / raw "
             "redis-py; allowed: the floor's, and a spare one for health.\n\n"
             + table([*headers, "redis-py does"], rows, "lrrrrrlrlrrl")
+            + f"\n\nA raw PING on a socket of its own, right after these rounds: {self.warm.loopback_us:,.0f} µs (the "
+            "median of 2,000), the round trip every floor and handler pays; the shorter it is (a busy machine keeps "
+            "both cores awake), the more the handler's own work weighs in its ratios."
             + f"\n\nThe seed's write, LPUSH then LTRIM ({seed_trips} round trips), against ours in one MULTI: "
             f"{seed.subject_us:,.0f} µs against {seed.floor_us:,.0f} µs, {median_ratio(seed)}."
         )

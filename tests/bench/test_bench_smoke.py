@@ -43,6 +43,7 @@ def test_the_warm_phase_counts_each_operations_round_trips_beside_its_floors(ben
     assert counted[SEED] == (2, 1)
     assert set(warm.limits) == {"log one", "read 50"}
     assert all(timing.reference_quartiles is not None for timing in warm.operations.values())
+    assert 0 < warm.loopback_us < min(timing.floor_us for timing in warm.operations.values())  # a floor's own part
 
 
 def test_each_operation_is_allowed_its_floors_round_trips_and_health_one_spare() -> None:
