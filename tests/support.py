@@ -11,6 +11,7 @@ import socket
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
@@ -273,3 +274,30 @@ class TempEntries:
         created = event == "os.mkdir" or (isinstance(args[2], int) and bool(args[2] & os.O_CREAT))
         if created and args[0].startswith(self.prefix):
             self.made.add(args[0])
+
+
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is when a line is logged, as the Lambda runtime's stdout would receive it."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def logging_to_current_stdout() -> Iterator[None]:
+    """Powertools' Logger keeps the stdout it saw at import, not the one capsys installs around each test: for the
+    duration, its handler writes to the current stdout instead."""
+    import logging
+
+    from actionlog.observability import logger
+
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    previous = handler.setStream(_CurrentStdout())  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        handler.setStream(previous)

@@ -4,7 +4,6 @@ real server, and how their lines are read and shortened."""
 from __future__ import annotations
 
 import sysconfig
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,15 +11,7 @@ from bench.__main__ import QUICK, run_worker
 from bench.cold import Layout
 from bench.profiles import PROFILED, ImportRow, by_package, label, parse_importtime, short_path
 from dev.template import REPO_ROOT
-from tests.support import RedisServer, redis_server_binary
-
-
-@pytest.fixture(scope="module")
-def bench_server() -> Iterator[RedisServer]:
-    redis_server_binary()  # skips (or fails, when CI requires real servers) without redis-server
-    server = RedisServer().start()
-    yield server
-    server.stop()
+from tests.support import RedisServer
 
 
 def test_paths_are_shown_from_the_repository_site_packages_a_built_layer_or_the_standard_library() -> None:

@@ -3,23 +3,13 @@ the quick mode on a real server, and how the report shows them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bench.__main__ import QUICK, run_worker
 from bench.operations import Plan, SideBySide
 from bench.reads import ENTRIES, FilteredRead, Reads, calls_needed
 from tests.bench.test_bench_verdicts import made_up
-from tests.support import RedisServer, redis_server_binary
-
-
-@pytest.fixture(scope="module")
-def bench_server() -> Iterator[RedisServer]:
-    redis_server_binary()  # skips (or fails, when CI requires real servers) without redis-server
-    server = RedisServer().start()
-    yield server
-    server.stop()
+from tests.support import RedisServer
 
 
 @pytest.mark.redis_server

@@ -4,7 +4,6 @@ briefly on a real server, and how it tells which connections are whose."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,7 @@ import pytest
 from bench import floors, scale
 from bench.__main__ import worker_environment
 from dev.template import REPO_ROOT
-from tests.support import RedisServer, redis_server_binary
-
-
-@pytest.fixture(scope="module")
-def bench_server() -> Iterator[RedisServer]:
-    redis_server_binary()  # skips (or fails, when CI requires real servers) without redis-server
-    server = RedisServer().start()
-    yield server
-    server.stop()
+from tests.support import RedisServer
 
 
 @pytest.mark.redis_server

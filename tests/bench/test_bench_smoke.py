@@ -3,7 +3,6 @@
 import base64
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 from redis import Redis
@@ -19,15 +18,7 @@ from bench.operations import (
     operation,
     side_by_side,
 )
-from tests.support import RedisServer, redis_server_binary
-
-
-@pytest.fixture(scope="module")
-def bench_server() -> Iterator[RedisServer]:
-    redis_server_binary()  # skips (or fails, when CI requires real servers) without redis-server
-    server = RedisServer().start()
-    yield server
-    server.stop()
+from tests.support import RedisServer
 
 
 @pytest.mark.redis_server

@@ -3,21 +3,11 @@ in the quick mode on a real server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bench.__main__ import QUICK, run_worker
 from bench.tail import FLOOR_NAMES, TAIL_OPERATIONS, distribution, quantile, round_ratios
-from tests.support import RedisServer, redis_server_binary
-
-
-@pytest.fixture(scope="module")
-def bench_server() -> Iterator[RedisServer]:
-    redis_server_binary()  # skips (or fails, when CI requires real servers) without redis-server
-    server = RedisServer().start()
-    yield server
-    server.stop()
+from tests.support import RedisServer
 
 
 def test_a_quantile_is_the_nearest_rank() -> None:

@@ -1,6 +1,5 @@
 """A reply that arrives after the socket timeout: the write is not sent a second time."""
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -9,47 +8,24 @@ import pytest
 import redis
 
 from actionlog import actions
+from tests.limits.proxies import Proxy
 from tests.support import RedisServer, invoke, load_event
 
 pytestmark = pytest.mark.redis_server
 
 
-class SlowReplies:
+class SlowReplies(Proxy):
     """A loopback proxy to Redis that, once `slow` is set, holds the next reply for `delay` seconds."""
 
     def __init__(self, target_port: int, delay: float) -> None:
         self.delay = delay
         self.slow = threading.Event()
-        self._target_port = target_port
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self._listener.getsockname()[1])
-        self._sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(target_port, on_reply=self._hold)
 
-    def close(self) -> None:
-        for sock in [self._listener, *self._sockets]:
-            sock.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self._target_port))
-            self._sockets += [client, upstream]
-            threading.Thread(target=self._pipe, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, True), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket, is_reply: bool) -> None:
-        try:
-            while chunk := source.recv(65536):
-                if is_reply and self.slow.is_set():
-                    self.slow.clear()  # one slow reply: a second attempt on a new connection would be answered
-                    time.sleep(self.delay)
-                sink.sendall(chunk)
-        except OSError:
-            return
+    def _hold(self, chunk: bytes) -> None:
+        if self.slow.is_set():
+            self.slow.clear()  # one slow reply: a second attempt on a new connection would be answered
+            time.sleep(self.delay)
 
 
 @pytest.fixture
@@ -60,7 +36,7 @@ def slow_replies(
 ) -> Iterator[SlowReplies]:
     # After real_redis, which points the handlers straight at the server: here they go through the proxy.
     proxy = SlowReplies(session_redis_server.port, delay=1.5)  # longer than the 1 s socket timeout
-    configure(REDIS_URL=f"redis://127.0.0.1:{proxy.port}/0")
+    configure(REDIS_URL=proxy.url)
     yield proxy
     proxy.close()
 

@@ -40,15 +40,23 @@ def test_every_operation_in_one_container_uses_one_connection(
     assert len(answers) == 3 * len(OPERATIONS)
 
 
-def test_an_error_reply_in_a_pipeline_leaves_no_reply_behind_for_the_next_call(real_redis: redis.Redis) -> None:
-    # Given a user's log key holding a string (another writer's): counting it gets WRONGTYPE from LLEN, the last of
-    # the four commands sent together
-    real_redis.set("user:123:actions", "not a list")
+@pytest.mark.parametrize(
+    ("key", "held"),
+    [
+        ("user:123:actions", "LLEN, the last of the commands sent together"),
+        ("actionlog:rate:{user:123:actions}:reads", "INCR, the first: the replies after it are still to be read"),
+    ],
+)
+def test_an_error_reply_in_a_pipeline_leaves_no_reply_behind_for_the_next_call(
+    real_redis: redis.Redis, key: str, held: str
+) -> None:
+    # Given a key of the count's pipeline holding what its command refuses (another writer's): an error from `held`
+    real_redis.set(key, "not a list, not a number")
     refused = invoke("count_user_actions", load_event("count_user_actions.json"))
     assert refused["statusCode"] == 500
 
-    # When the key is a log again
-    real_redis.delete("user:123:actions")
+    # When the key is put right
+    real_redis.delete(key)
     logged = invoke("log_action", load_event("log_action.json"))
     counted = invoke("count_user_actions", load_event("count_user_actions.json"))
 

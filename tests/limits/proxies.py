@@ -9,11 +9,18 @@ from collections.abc import Callable
 
 class Proxy:
     """Forwards one client's connections to Redis. `on_request(chunk)` may hold or refuse each request: it returns
-    False to cut the connection there, the request never reaching Redis."""
+    False to cut the connection there, the request never reaching Redis. `on_reply(chunk)` is called before each
+    reply is passed on (it may hold it)."""
 
-    def __init__(self, target_port: int, on_request: Callable[[bytes], bool]) -> None:
+    def __init__(
+        self,
+        target_port: int,
+        on_request: Callable[[bytes], bool] = lambda _: True,
+        on_reply: Callable[[bytes], None] = lambda _: None,
+    ) -> None:
         self._target_port = target_port
         self._on_request = on_request
+        self._on_reply = on_reply
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._listener.getsockname()[1])
         self._sockets: list[socket.socket] = []
@@ -46,6 +53,8 @@ class Proxy:
                 if is_request and not self._on_request(chunk):
                     self.close()
                     return
+                if not is_request:
+                    self._on_reply(chunk)
                 sink.sendall(chunk)
         except OSError:
             return

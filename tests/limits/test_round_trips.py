@@ -54,3 +54,18 @@ def test_each_call_takes_its_round_trips_with_limits_and_retention_on(
     assert "RateLimit-Remaining" in answer["headers"]
     assert len(holding.requests) == round_trips
     assert round_trips * HOLD <= elapsed < (round_trips + 1) * HOLD
+
+
+def test_a_server_that_lost_the_scripts_costs_one_more_round_trip_not_two(holding: Any, real_redis: Any) -> None:
+    log_one()  # a warm container
+    real_redis.script_flush()  # a restart or a failover: the server no longer knows the scripts
+    holding.requests.clear()
+
+    answer = log_one()
+
+    assert answer["statusCode"] == 201, answer["body"]
+    refused, loaded_and_run = holding.requests  # EVALSHA (NOSCRIPT), then SCRIPT LOAD and EVALSHA sent together
+    assert b"EVALSHA" in refused
+    assert b"SCRIPT" not in refused
+    assert b"SCRIPT" in loaded_and_run
+    assert b"EVALSHA" in loaded_and_run

@@ -159,6 +159,8 @@ def test_an_entry_in_actionlogs_layout_is_taken_as_written_and_any_other_is_chec
         '{"action":",' + '"id":"0123456789abcdef0123456789abcdef"}',  # head and ending overlapping
         '{"action":"x","id":"0123456789ABCDEF0123456789abcdef"}',  # upper-case hex
         '{"action":"x","id":"0123456789abcdef0123456789abcdef"} ',
+        '{"action":"x","ia":"0123456789abcdef0123456789abcdef"}',  # a hex digit where the "d" of "id" is
+        '{"action":"x",,id":"0123456789abcdef0123456789abcdef"}',
     ],
 )
 def test_all_entries_are_taken_as_written_only_when_each_would_be(odd: str) -> None:

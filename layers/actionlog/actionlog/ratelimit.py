@@ -2,8 +2,10 @@
 
 HTTP APIs have no per-user usage plans, so a signed-in app user is limited here. Who is counted: the user a
 request is about (`/users/{userId}/...`, the Serverpod userActions methods), or the backend client on `/cache/...`.
-The log's write and read count in their own script (actions.py), a user's own cache in its own (cache.py); any
-other limited route counts with `count`, one round trip before its operation.
+Every limited operation counts its request in its own round trip: a write in its script (actions.py, cache.py,
+erasure.py), a read of the newest entries or the count of the log pipelined beside its command (`count_beside`).
+Only the shared cache on a cluster counts with `count`, a round trip before its operation (its counter is in another
+hash slot than the key).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ Every script starts with the same prelude:
   the limit. `lenient`: a count the store cannot write for lack of memory is skipped
   (-1) rather than failing the request, so reads keep working while Redis refuses writes.
 
-Scripts name every key they touch in KEYS, all in one hash slot, so they run on Redis Cluster too (keys.py).
+Scripts name every key they touch in KEYS, all in one hash slot, so they run on Redis Cluster too (keys.py); the
+shared cache's take its key and the client's counter together on a standalone Redis only (cache._shared).
 """
 
 from actionlog.wire import Script
